@@ -1,38 +1,41 @@
-"""Inception-v3 for Keras 3: the model, its weights, and introspection."""
+"""Inception-v3 for Keras 3: the model, its weights, and introspection.
 
-from inception_keras.inception_v3 import (
-    InceptionV3,
-    decode_predictions,
-    imagenet_class_index,
-    preprocess_input,
-)
-from inception_keras.introspection import (
-    LayerInfo,
-    TapPoint,
-    conv_layer_shapes,
-    feature_extractor,
-    layer_table,
-    tap_points,
-)
-from inception_keras.names import SLIM_ALIASES, canonical_layer_name, resolve_layer_name
-from inception_keras.weights import imagenet_weights_path, load_weights
+Names are imported on first use, so `python -m inception_keras` can configure
+the backend's logging before Keras loads.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "InceptionV3",
-    "LayerInfo",
-    "SLIM_ALIASES",
-    "TapPoint",
-    "canonical_layer_name",
-    "conv_layer_shapes",
-    "decode_predictions",
-    "feature_extractor",
-    "imagenet_class_index",
-    "imagenet_weights_path",
-    "layer_table",
-    "load_weights",
-    "preprocess_input",
-    "resolve_layer_name",
-    "tap_points",
-]
+_EXPORTS = {
+    "InceptionV3": "inception_keras.inception_v3",
+    "decode_predictions": "inception_keras.inception_v3",
+    "imagenet_class_index": "inception_keras.inception_v3",
+    "preprocess_input": "inception_keras.inception_v3",
+    "LayerInfo": "inception_keras.introspection",
+    "TapPoint": "inception_keras.introspection",
+    "conv_layer_shapes": "inception_keras.introspection",
+    "feature_extractor": "inception_keras.introspection",
+    "layer_table": "inception_keras.introspection",
+    "tap_points": "inception_keras.introspection",
+    "SLIM_ALIASES": "inception_keras.names",
+    "canonical_layer_name": "inception_keras.names",
+    "resolve_layer_name": "inception_keras.names",
+    "imagenet_weights_path": "inception_keras.weights",
+    "load_weights": "inception_keras.weights",
+    "load_image": "inception_keras.images",
+    "save_image": "inception_keras.images",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'inception_keras' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,78 @@
+"""What every command line tool of the project shares: one-line errors and exit codes.
+
+User errors (`ValueError`, bad arguments) end with one line on stderr and exit
+status 2; Ctrl-C ends with status 130; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Raised by `OneLineParser` instead of printing usage and exiting."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors raise `UsageError` instead of exiting."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def quiet_backend_logs() -> None:
+    """Imports Keras with its backend's C++ start-up chatter kept off stderr.
+
+    TensorFlow logs through absl before any log level can be set, so file
+    descriptor 2 is pointed at /dev/null while the backend loads.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "keras" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+
+
+def run_command(prog: str, command: Callable[[], int], debug: bool) -> int:
+    """Runs `command`, turning user errors into one stderr line and an exit code."""
+    try:
+        return command()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, FileNotFoundError, UsageError) as error:
+        if debug:
+            raise
+        message = " ".join(str(error).split())
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def parse_args(parser: argparse.ArgumentParser, argv) -> tuple[argparse.Namespace | None, int]:
+    """Parses `argv`; on a bad argument prints one line and returns exit status 2."""
+    try:
+        return parser.parse_args(argv), EXIT_OK
+    except UsageError as error:
+        print(str(error), file=sys.stderr)
+        return None, EXIT_USAGE
+    except SystemExit as stop:  # --help and --version
+        return None, int(stop.code or 0)

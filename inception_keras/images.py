@@ -1,0 +1,116 @@
+"""Reading and writing image files that survive real-world inputs.
+
+`load_image` always returns an `(H, W, 3)` uint8 RGB array: EXIF orientation is
+applied; grayscale, palette, CMYK, 16-bit and alpha images are converted; a
+missing, empty, truncated, non-image or over-large file raises `ValueError`
+with one line that says what was wrong. `save_image` writes atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# 16384 x 16384: far above an 8K frame, far below what exhausts memory.
+DEFAULT_MAX_PIXELS = 16384 * 16384
+SAVE_FORMATS = {
+    ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP",
+    ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+}
+
+
+def load_image(path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Reads an image file as an `(H, W, 3)` uint8 RGB array.
+
+    Args:
+        path: the image file.
+        max_pixels: refuse images with more pixels than this (decompression
+            bombs). Defaults to 16384 * 16384.
+
+    Raises:
+        ValueError: the file is missing, empty, not an image, truncated or
+            too large.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Input image not found: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"Input image is empty (0 bytes): {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise ValueError(
+                        f"Input image is too large: {path} is {width}x{height} "
+                        f"({width * height} pixels, limit {max_pixels}); downscale it first."
+                    )
+                image.load()
+                return _to_rgb_array(ImageOps.exif_transpose(image))
+    except Image.DecompressionBombError:
+        raise ValueError(f"Input image is too large (decompression bomb?): {path}") from None
+    except Image.UnidentifiedImageError:
+        raise ValueError(f"Not an image file (or an unsupported format): {path}") from None
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"Input image is unreadable or truncated: {path} ({error})") from None
+
+
+def _to_rgb_array(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if values.max(initial=0) > 255 else 255.0
+        gray = np.clip(values / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        gray = np.clip(values * (255.0 if values.max(initial=0) <= 1.0 else 1.0), 0, 255)
+        return np.repeat(gray.astype(np.uint8)[:, :, None], 3, axis=2)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
+    """Writes an `(H, W, 3)` uint8 array atomically; the format follows the extension.
+
+    The image goes to a temporary file in the target folder which is then
+    renamed over the target, so an interrupted run never leaves a
+    half-written file.
+
+    Raises:
+        ValueError: unknown extension or a folder that does not exist.
+    """
+    path = Path(path)
+    image_format = SAVE_FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise ValueError(
+            f"Cannot tell the output format from '{path.name}': use one of "
+            f"{', '.join(sorted(SAVE_FORMATS))}."
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"Output folder does not exist: {folder}")
+    options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as temp_file:
+            Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
+                temp_file, format=image_format, **options
+            )
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path

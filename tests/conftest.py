@@ -1,0 +1,69 @@
+"""Shared fixtures: real images, weight files, and the trained conv base when available."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WEIGHTS_ENV_VAR = "INCEPTION_KERAS_TEST_WEIGHTS"
+
+
+@pytest.fixture(scope="session")
+def grace_hopper_path() -> Path:
+    """A real photo shipped with matplotlib (512 x 600 RGB JPEG)."""
+    import matplotlib.cbook
+
+    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture(scope="session")
+def grace_hopper(grace_hopper_path) -> np.ndarray:
+    from inception_keras.images import load_image
+
+    return load_image(grace_hopper_path)
+
+
+@pytest.fixture(scope="session")
+def trained_weights_path() -> Path:
+    """The real trained conv base named by $INCEPTION_KERAS_TEST_WEIGHTS."""
+    value = os.environ.get(WEIGHTS_ENV_VAR)
+    if not value:
+        pytest.skip(f"needs trained weights: set {WEIGHTS_ENV_VAR} to inception_v3_notop_q8.h5")
+    path = Path(value)
+    if not path.is_file():
+        pytest.skip(f"{WEIGHTS_ENV_VAR}={value} does not exist")
+    return path
+
+
+def _save_legacy_h5(model, path: Path) -> Path:
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with h5py.File(path, "w") as file:
+        legacy_h5_format.save_weights_to_hdf5_group(file, model)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_top(tmp_path_factory):
+    """(keras.applications model with random weights, its legacy .h5 file) with the top."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = keras.applications.InceptionV3(weights=None)
+    path = tmp_path_factory.mktemp("weights") / "reference_top.h5"
+    return model, _save_legacy_h5(model, path)
+
+
+@pytest.fixture(scope="session")
+def reference_notop(tmp_path_factory):
+    """(keras.applications conv base with random weights, its legacy .h5 file)."""
+    import keras
+
+    keras.utils.set_random_seed(2)
+    model = keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(None, None, 3))
+    path = tmp_path_factory.mktemp("weights") / "reference_notop.h5"
+    return model, _save_legacy_h5(model, path)
