@@ -58,7 +58,7 @@ def imagenet_weights_path(include_top: bool, mirror: str | None = None, cache_di
             corporate use. Defaults to `None`: the environment variable
             `INCEPTION_KERAS_WEIGHTS_MIRROR`, else the official URL.
         cache_dir: where to cache the file. Defaults to `None`: the Keras
-            cache (`$KERAS_HOME/models`, `~/.keras/models`).
+            cache (`$KERAS_HOME/models`, read when called, or `~/.keras/models`).
 
     Returns:
         The path of the verified file in the cache.
@@ -66,12 +66,15 @@ def imagenet_weights_path(include_top: bool, mirror: str | None = None, cache_di
     file_name, md5 = IMAGENET_WEIGHTS[bool(include_top)]
     base = mirror or os.environ.get(MIRROR_ENV_VAR) or WEIGHTS_BASE_URL
     url = base.rstrip("/") + "/" + file_name
+    cache_dir = os.path.expanduser(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras")
+    os.makedirs(cache_dir, exist_ok=True)
     try:
         return keras.utils.get_file(
             file_name, url, cache_subdir="models", file_hash=md5, cache_dir=cache_dir
         )
     except ValueError as error:
         if "hash" in str(error):
+            Path(cache_dir, "models", file_name).unlink(missing_ok=True)
             raise ValueError(
                 f"The ImageNet weights downloaded from {url} are corrupt (md5 is not "
                 f"{md5}); nothing was cached. Check the mirror ({MIRROR_ENV_VAR}) and retry."
