@@ -26,6 +26,7 @@ _EXPORTS = {
     "load_weights": "inception_keras.weights",
     "load_image": "inception_keras.images",
     "save_image": "inception_keras.images",
+    "resize_image": "inception_keras.images",
 }
 
 __all__ = sorted(_EXPORTS)

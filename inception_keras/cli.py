@@ -105,17 +105,14 @@ def _predict(args) -> int:
     if args.top < 1:
         raise ValueError(f"--top must be at least 1. Received: {args.top}")
     import numpy as np
-    from PIL import Image
 
-    from inception_keras.images import load_image
+    from inception_keras.images import load_image, resize_image
     from inception_keras.inception_v3 import InceptionV3, decode_predictions, preprocess_input
 
     images = [load_image(path) for path in args.images]
     weights = None if args.weights == "none" else args.weights
     model = InceptionV3(include_top=True, weights=weights)
-    batch = np.stack([
-        np.asarray(Image.fromarray(image).resize((299, 299), Image.BILINEAR)) for image in images
-    ])
+    batch = np.stack([resize_image(image, 299, 299) for image in images])
     scores = model.predict(preprocess_input(batch), verbose=0)
     for path, decoded in zip(args.images, decode_predictions(scores, top=min(args.top, 1000))):
         print(path)

@@ -114,3 +114,8 @@ def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def resize_image(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resizes an `(H, W, 3)` uint8 image with bicubic filtering."""
+    return np.asarray(Image.fromarray(np.asarray(array, np.uint8)).resize((width, height), Image.BICUBIC))
