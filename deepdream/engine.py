@@ -1,0 +1,233 @@
+"""The dream engine: octaves of jittered, tiled gradient ascent on Inception-v3 layers.
+
+`DeepDream` builds the model and its compiled gradient once and dreams any
+number of images of any size; `dream()` is the one-call version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import keras
+import numpy as np
+
+from deepdream import gradients, normalization, tiling
+from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
+from deepdream.octaves import octave_shapes
+from inception_keras.folding import fold_batch_norm
+from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
+from inception_keras.introspection import feature_extractor
+from inception_keras.names import resolve_layer_name
+
+PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+DEFAULT_LAYERS = "mixed3:1.0,mixed5:1.5"
+# Images up to this many pixels are processed whole where the backend allows it.
+DEFAULT_TILE_SIZE = 512
+DEFAULT_WHOLE_IMAGE_PIXELS = 1280 * 1024
+TILE_MARGIN = 32
+
+
+class DeepDream:
+    """A reusable dreamer: the model and compiled gradient are built once.
+
+    Args:
+        layers: objective spec such as `"mixed4"` or `"mixed4:1.0,mixed5:1.5"`
+            (aliases like `Mixed_6b` accepted), or a list of `LayerTerm`.
+            Defaults to `"mixed3:1.0,mixed5:1.5"`.
+        weights: `"imagenet"`, a weights file, or `None` (random, for tests).
+            Defaults to `"imagenet"`.
+        channel: maximise this single channel of each layer instead of the
+            layer's whole activation energy. Defaults to `None`.
+        guide: an `(H, W, 3)` uint8 guide image: each activation is pulled
+            toward the guide feature it matches best. Defaults to `None`.
+        tile_size: side of the square tiles that bound memory. Defaults to 512.
+        whole_image_pixels: images up to this size are processed in one
+            piece (TensorFlow backend). Defaults to 1280 * 1024.
+        precision: `"float32"`, `"bfloat16"` or `"float16"`; the last two
+            run the network in mixed precision while the image and loss stay
+            float32. Defaults to `"float32"`.
+        fold_batch_norm: merge the frozen BatchNorm layers into the
+            convolutions. Defaults to `True`.
+    """
+
+    def __init__(self, layers: str | list[LayerTerm] = DEFAULT_LAYERS, weights="imagenet",
+                 channel: int | None = None, guide: np.ndarray | None = None,
+                 tile_size: int = DEFAULT_TILE_SIZE,
+                 whole_image_pixels: int = DEFAULT_WHOLE_IMAGE_PIXELS,
+                 precision: str = "float32", fold_batch_norm: bool = True):
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"`precision` must be one of {', '.join(PRECISIONS)}. Received: {precision!r}"
+            )
+        if tile_size < MIN_INPUT_SIZE + 2 * TILE_MARGIN:
+            raise ValueError(
+                f"`tile_size` must be at least {MIN_INPUT_SIZE + 2 * TILE_MARGIN}. "
+                f"Received: tile_size={tile_size}"
+            )
+        if isinstance(layers, str) or not all(isinstance(t, LayerTerm) for t in layers):
+            terms = parse_layer_spec(layers)
+        else:
+            terms = list(layers)
+        self.tile_size = tile_size
+        self.whole_image_pixels = whole_image_pixels
+        self.precision = precision
+        self.trace_count = 0
+
+        with _dtype_policy(PRECISIONS[precision]):
+            base = InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3))
+        if fold_batch_norm:
+            base = _folded(base)
+        self.terms = [self._validated(base, term, channel) for term in terms]
+        self.extractor = feature_extractor(base, sorted({t.layer for t in self.terms}))
+        self.guide_features = self._guide_features(guide) if guide is not None else None
+        self._gradient = gradients.compile_gradient(self.extractor, self.objective, self._count_trace)
+
+    def objective(self, features: dict):
+        """The scalar float32 loss of a dict of activations."""
+        total = 0.0
+        for term in self.terms:
+            activation = features[term.layer]
+            if self.guide_features is not None:
+                total = total + term.weight * guide_loss(activation, self.guide_features[term.layer])
+            else:
+                total = total + layer_loss(activation, term)
+        return total
+
+    def dream(self, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,
+              steps: int = 20, step_size: float = 0.01, jitter: int = 32,
+              lapnorm: bool = False, seed: int | None = 0,
+              on_octave: Callable[[int, int, float], None] | None = None) -> np.ndarray:
+        """Dreams on one image.
+
+        Args:
+            image: `(H, W, 3)` uint8 RGB.
+            octaves: number of scales, smallest first; capped so the smallest
+                is at least 75 pixels. Defaults to 4.
+            octave_scale: size ratio between octaves. Defaults to 1.4.
+            steps: gradient-ascent steps per octave. Defaults to 20.
+            step_size: step length in [-1, 1] pixel units for a gradient of
+                mean magnitude 1. Defaults to 0.01.
+            jitter: random roll of up to this many pixels per step. Defaults to 32.
+            lapnorm: Laplacian-pyramid gradient normalisation instead of
+                mean-abs. Defaults to `False`.
+            seed: seed of the random rolls; the same seed gives the same
+                output on the same machine and backend. Defaults to 0.
+            on_octave: called as `on_octave(index, count, loss)` after each octave.
+
+        Returns:
+            The dream, an `(H, W, 3)` uint8 array of the input's size.
+        """
+        image = _validated_image(image)
+        _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
+        shapes = octave_shapes(image.shape[0], image.shape[1], octaves, octave_scale, MIN_INPUT_SIZE)
+        rng = np.random.RandomState(seed)
+        original = keras.ops.convert_to_tensor(image[None].astype("float32") / 127.5 - 1.0)
+        detail = None
+        for index, shape in enumerate(shapes):
+            base = keras.ops.image.resize(original, shape, interpolation="bilinear", antialias=True)
+            detail = keras.ops.zeros_like(base) if detail is None else keras.ops.image.resize(
+                detail, shape, interpolation="bilinear")
+            dreamed, losses = self._ascend(base + detail, steps, step_size, jitter, lapnorm, rng)
+            detail = dreamed - base
+            if on_octave is not None:
+                on_octave(index, len(shapes), float(keras.ops.convert_to_numpy(keras.ops.mean(losses))))
+        result = keras.ops.convert_to_numpy((base + detail)[0])
+        return np.clip((result + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+    def gradient(self, image):
+        """Returns `(loss, gradient)` of a `(1, H, W, 3)` float image, tiled as in a step."""
+        height, width = image.shape[1], image.shape[2]
+        if gradients.supports_any_shape() and height * width <= self.whole_image_pixels:
+            return self._gradient(image)
+        return tiling.tiled_gradient(image, self._gradient, self.tile_size, TILE_MARGIN)
+
+    def _ascend(self, image, steps, step_size, jitter, lapnorm, rng):
+        normalize = normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
+        losses = []
+        for _ in range(steps):
+            shift_y, shift_x = (rng.randint(-jitter, jitter + 1, size=2) if jitter else (0, 0))
+            rolled = keras.ops.roll(image, (int(shift_y), int(shift_x)), axis=(1, 2))
+            loss, gradient = self.gradient(rolled)
+            gradient = keras.ops.roll(gradient, (-int(shift_y), -int(shift_x)), axis=(1, 2))
+            image = keras.ops.clip(image + step_size * normalize(gradient), -1.0, 1.0)
+            losses.append(loss)
+        return image, keras.ops.stack(losses) if losses else keras.ops.zeros((1,))
+
+    def _count_trace(self):
+        self.trace_count += 1
+
+    def _validated(self, model, term: LayerTerm, channel):
+        name = resolve_layer_name(model, term.layer)
+        channel = term.channel if term.channel is not None else channel
+        if channel is not None:
+            channels = model.get_layer(name).output.shape[-1]
+            if not 0 <= channel < channels:
+                raise ValueError(
+                    f"Channel {channel} does not exist in {name}, which has channels 0..{channels - 1}."
+                )
+        return LayerTerm(name, term.weight, channel)
+
+    def _guide_features(self, guide: np.ndarray) -> dict:
+        guide = _validated_image(guide)
+        scale = min(1.0, self.tile_size / max(guide.shape[:2]))
+        shape = (max(MIN_INPUT_SIZE, round(guide.shape[0] * scale)),
+                 max(MIN_INPUT_SIZE, round(guide.shape[1] * scale)))
+        tensor = keras.ops.image.resize(
+            keras.ops.convert_to_tensor(guide[None].astype("float32") / 127.5 - 1.0), shape)
+        features = self.extractor(tensor, training=False)
+        return {
+            name: keras.ops.reshape(keras.ops.cast(value, "float32"), (-1, value.shape[-1]))
+            for name, value in features.items()
+        }
+
+
+def dream(image: np.ndarray, layers: str = DEFAULT_LAYERS, weights="imagenet", **options) -> np.ndarray:
+    """Dreams on one `(H, W, 3)` uint8 image and returns the `(H, W, 3)` uint8 result.
+
+    Builds a `DeepDream` (model and compiled gradient) for this call; keep a
+    `DeepDream` yourself to dream many images. `options` are the keyword
+    arguments of `DeepDream` and `DeepDream.dream`.
+    """
+    engine_keys = {"channel", "guide", "tile_size", "whole_image_pixels", "precision", "fold_batch_norm"}
+    engine_options = {k: v for k, v in options.items() if k in engine_keys}
+    dream_options = {k: v for k, v in options.items() if k not in engine_keys}
+    return DeepDream(layers, weights=weights, **engine_options).dream(image, **dream_options)
+
+
+def _folded(model: keras.Model) -> keras.Model:
+    policy = model.layers[1].dtype_policy.name
+    with _dtype_policy(policy if policy != "float32" else None):
+        return fold_batch_norm(model)
+
+
+@contextlib.contextmanager
+def _dtype_policy(policy: str | None):
+    if policy is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _validated_image(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(
+            "The image must be an (H, W, 3) uint8 RGB array (use deepdream.load_image for files). "
+            f"Received: shape={image.shape}, dtype={image.dtype}"
+        )
+    return image
+
+
+def _validate_numbers(steps: int, step_size: float, jitter: int) -> None:
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"`steps` must be a whole number >= 0. Received: steps={steps}")
+    if not np.isfinite(step_size) or step_size <= 0:
+        raise ValueError(f"`step_size` must be a positive number. Received: step_size={step_size}")
+    if not isinstance(jitter, (int, np.integer)) or jitter < 0:
+        raise ValueError(f"`jitter` must be a whole number >= 0. Received: jitter={jitter}")

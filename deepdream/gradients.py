@@ -1,0 +1,69 @@
+"""The compiled gradient step, one small function per backend.
+
+Everything else in the engine is written with `keras.ops`; only taking the
+gradient of a loss with respect to the image differs between backends.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+
+
+def compile_gradient(extractor: keras.Model, objective: Callable, on_trace: Callable[[], None]):
+    """Returns `image -> (loss, d loss / d image)`, compiled once for the backend.
+
+    Args:
+        extractor: model mapping an image batch to a dict of activations.
+        objective: maps that dict to a scalar float32 loss.
+        on_trace: called each time the function is (re)traced, so callers
+            can count compilations.
+
+    TensorFlow traces once for every image shape (the spatial dimensions are
+    left unknown); JAX traces once per distinct shape, so the engine feeds it
+    fixed-size tiles.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow_gradient(extractor, objective, on_trace)
+    if backend == "jax":
+        return _jax_gradient(extractor, objective, on_trace)
+    raise ValueError(
+        f"DeepDream supports the 'tensorflow' and 'jax' Keras backends, not {backend!r}: "
+        "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
+    )
+
+
+def supports_any_shape() -> bool:
+    """Whether one compiled gradient serves every image shape on this backend."""
+    return keras.backend.backend() == "tensorflow"
+
+
+def _tensorflow_gradient(extractor, objective, on_trace):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
+    def gradient(image):
+        on_trace()
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = objective(extractor(image, training=False))
+        return loss, tape.gradient(loss, image)
+
+    return gradient
+
+
+def _jax_gradient(extractor, objective, on_trace):
+    import jax
+
+    trainable = [v.value for v in extractor.trainable_variables]
+    non_trainable = [v.value for v in extractor.non_trainable_variables]
+
+    def loss_of(image, trainable_values, non_trainable_values):
+        on_trace()
+        features, _ = extractor.stateless_call(trainable_values, non_trainable_values, image, training=False)
+        return objective(features)
+
+    value_and_grad = jax.jit(jax.value_and_grad(loss_of))
+    return lambda image: value_and_grad(image, trainable, non_trainable)

@@ -1,0 +1,51 @@
+"""Gradient normalisation: mean-abs, and the Laplacian-pyramid normalisation of the TF1 notebook."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+_BINOMIAL = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]).astype("float32") / 256.0
+
+
+def mean_abs_normalize(gradient, eps: float = 1e-8):
+    """Scales `gradient` so that its mean absolute value is 1."""
+    return gradient / (keras.ops.mean(keras.ops.abs(gradient)) + eps)
+
+
+def laplacian_normalize(gradient, levels: int = 4, eps: float = 1e-8):
+    """Normalises each band of a Laplacian pyramid of `gradient` `(1, H, W, 3)`.
+
+    Low frequencies no longer dominate, so the dream gets fine detail at every
+    scale. Each band is divided by its standard deviation (RMS) and the
+    pyramid is merged back; the result then has mean |g| rescaled to 1.
+    """
+    bands = []
+    current = gradient
+    for _ in range(levels - 1):
+        low = _blur_down(current)
+        bands.append(current - _blur_up(low, current.shape))
+        current = low
+    bands.append(current)
+    merged = bands[-1] / (keras.ops.sqrt(keras.ops.mean(keras.ops.square(bands[-1]))) + eps)
+    for band in reversed(bands[:-1]):
+        band = band / (keras.ops.sqrt(keras.ops.mean(keras.ops.square(band))) + eps)
+        merged = _blur_up(merged, band.shape) + band
+    return mean_abs_normalize(merged, eps)
+
+
+def _kernel(channels: int):
+    kernel = np.zeros((5, 5, channels, channels), "float32")
+    for c in range(channels):
+        kernel[:, :, c, c] = _BINOMIAL
+    return keras.ops.convert_to_tensor(kernel)
+
+
+def _blur_down(x):
+    return keras.ops.conv(x, _kernel(x.shape[-1]), strides=2, padding="same")
+
+
+def _blur_up(x, shape):
+    channels = x.shape[-1]
+    up = keras.ops.conv_transpose(x, _kernel(channels) * 4.0, strides=2, padding="same")
+    return up[:, : shape[1], : shape[2], :]

@@ -1,0 +1,79 @@
+"""What a dream maximises: weighted layer activations, one channel, or a guide image.
+
+An objective spec is a string like `"mixed4"`, `"mixed4:1.0,mixed5:1.5"` or
+`"Mixed_6b:2"`; weights default to 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerTerm:
+    """One layer's share of the objective: `weight * mean(activation ** 2)`.
+
+    With `channel` set, the term is `weight * mean(activation[..., channel])`.
+    """
+
+    layer: str
+    weight: float = 1.0
+    channel: int | None = None
+
+
+def parse_layer_spec(spec: str | list[str]) -> list[LayerTerm]:
+    """Parses `"mixed4:1.0,mixed5:1.5"` (or a list of such strings) into terms.
+
+    Raises:
+        ValueError: empty names, or a weight that is not a finite number.
+    """
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    terms = []
+    for item in ",".join(parts).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, weight_text = item.partition(":")
+        try:
+            weight = float(weight_text) if weight_text else 1.0
+        except ValueError:
+            weight = math.nan
+        if not name or not math.isfinite(weight):
+            raise ValueError(
+                f"Bad layer term {item!r}: write NAME or NAME:WEIGHT with a finite "
+                "number, e.g. 'mixed4:1.0,mixed5:1.5'."
+            )
+        terms.append(LayerTerm(name.strip(), weight))
+    if not terms:
+        raise ValueError("No layer given: name at least one, e.g. --layer mixed4.")
+    return terms
+
+
+def layer_loss(activation, term: LayerTerm):
+    """The float32 loss of one term on one activation tensor `(N, H, W, C)`."""
+    activation = keras.ops.cast(activation, "float32")
+    if term.channel is not None:
+        return term.weight * keras.ops.mean(activation[..., term.channel])
+    return term.weight * keras.ops.mean(keras.ops.square(activation))
+
+
+def guide_loss(activation, guide_features):
+    """Google's guided dream: pull each position toward its best-matching guide feature.
+
+    Args:
+        activation: `(N, H, W, C)` activations of the dream.
+        guide_features: `(M, C)` activations of the guide image.
+
+    Returns:
+        The mean dot product of each activation with the guide feature that
+        matches it best; its gradient is that guide feature.
+    """
+    activation = keras.ops.cast(activation, "float32")
+    channels = activation.shape[-1]
+    flat = keras.ops.reshape(activation, (-1, channels))
+    similarity = keras.ops.matmul(flat, keras.ops.transpose(guide_features))
+    best = keras.ops.take(guide_features, keras.ops.argmax(similarity, axis=1), axis=0)
+    return keras.ops.mean(keras.ops.sum(flat * keras.ops.stop_gradient(best), axis=1))
