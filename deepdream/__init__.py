@@ -1,17 +1,30 @@
-"""DeepDream on Inception-v3: octaves, tiled gradients, Laplacian normalisation, guides."""
+"""DeepDream on Inception-v3: octaves, tiled gradients, Laplacian normalisation, guides.
 
-from deepdream.engine import DEFAULT_LAYERS, DeepDream, dream
-from deepdream.objectives import LayerTerm, parse_layer_spec
-from deepdream.octaves import octave_shapes
-from inception_keras.images import load_image, save_image
+Names are imported on first use, so `python -m deepdream` can configure the
+backend's logging before Keras loads.
+"""
 
-__all__ = [
-    "DEFAULT_LAYERS",
-    "DeepDream",
-    "LayerTerm",
-    "dream",
-    "load_image",
-    "octave_shapes",
-    "parse_layer_spec",
-    "save_image",
-]
+import importlib
+
+_EXPORTS = {
+    "DEFAULT_LAYERS": "deepdream.engine",
+    "DeepDream": "deepdream.engine",
+    "dream": "deepdream.engine",
+    "LayerTerm": "deepdream.objectives",
+    "parse_layer_spec": "deepdream.objectives",
+    "octave_shapes": "deepdream.octaves",
+    "load_image": "inception_keras.images",
+    "save_image": "inception_keras.images",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'deepdream' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -81,6 +81,20 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
+def check_output_path(path) -> str:
+    """Returns the image format for `path`, or raises `ValueError` if it cannot be written."""
+    path = Path(path)
+    image_format = SAVE_FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise ValueError(
+            f"Cannot tell the output format from '{path.name}': use one of "
+            f"{', '.join(sorted(SAVE_FORMATS))}."
+        )
+    if not path.parent.is_dir():
+        raise ValueError(f"Output folder does not exist: {path.parent}")
+    return image_format
+
+
 def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
     """Writes an `(H, W, 3)` uint8 array atomically; the format follows the extension.
 
@@ -92,15 +106,8 @@ def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
         ValueError: unknown extension or a folder that does not exist.
     """
     path = Path(path)
-    image_format = SAVE_FORMATS.get(path.suffix.lower())
-    if image_format is None:
-        raise ValueError(
-            f"Cannot tell the output format from '{path.name}': use one of "
-            f"{', '.join(sorted(SAVE_FORMATS))}."
-        )
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"Output folder does not exist: {folder}")
+    image_format = check_output_path(path)
+    folder = path.parent
     options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     try:

@@ -1,0 +1,5 @@
+import sys
+
+from deepdream.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""Image files: every kind of input becomes RGB; bad files are explained; writes are atomic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inception_keras.images import load_image, save_image
+
+
+@pytest.fixture()
+def photo(grace_hopper) -> Image.Image:
+    return Image.fromarray(grace_hopper[:120, :160])
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "CMYK", "RGBA", "LA", "I;16", "I", "F"])
+def test_every_mode_becomes_rgb_uint8(photo, tmp_path, mode):
+    source = photo.convert("L").convert(mode) if mode in ("I;16", "I", "F") else photo.convert(mode)
+    path = tmp_path / ("in.tif" if mode in ("CMYK", "I", "F") else "in.png")
+    source.save(path)
+    array = load_image(path)
+    assert array.shape == (120, 160, 3) and array.dtype == np.uint8
+    assert array.std() > 10
+
+
+def test_sixteen_bit_grayscale_keeps_its_range(tmp_path):
+    ramp = (np.linspace(0, 65535, 200)[None, :].repeat(80, 0)).astype(np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(ramp).save(path)
+    array = load_image(path)
+    assert array[0, 0, 0] == 0 and array[0, -1, 0] == 255
+
+
+def test_exif_orientation_is_applied(photo, tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    path = tmp_path / "rotated.jpg"
+    photo.save(path, exif=exif)
+    assert load_image(path).shape == (160, 120, 3)
+
+
+def test_alpha_is_composited_on_white(tmp_path):
+    rgba = np.zeros((90, 90, 4), np.uint8)
+    path = tmp_path / "clear.png"
+    Image.fromarray(rgba).save(path)
+    assert (load_image(path) == 255).all()
+
+
+def test_bad_files_are_explained(tmp_path, photo):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image")
+    photo.save(tmp_path / "whole.jpg")
+    data = (tmp_path / "whole.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (17000, 17000)).save(bomb)
+    cases = {
+        tmp_path / "missing.jpg": "not found",
+        tmp_path / "empty.jpg": "empty",
+        tmp_path / "text.png": "Not an image",
+        tmp_path / "cut.jpg": "truncated",
+        bomb: "too large",
+    }
+    for path, message in cases.items():
+        with pytest.raises(ValueError, match=message):
+            load_image(path)
+
+
+def test_save_is_atomic_and_follows_the_extension(tmp_path, grace_hopper):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"previous")
+    with pytest.raises(Exception):
+        save_image(np.zeros((4, 4, 7), np.uint8), target)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+    save_image(grace_hopper, target)
+    assert Image.open(target).format == "PNG"
+    save_image(grace_hopper, tmp_path / "out.jpg")
+    assert Image.open(tmp_path / "out.jpg").format == "JPEG"
+    with pytest.raises(ValueError, match="output format"):
+        save_image(grace_hopper, tmp_path / "out.xyz")
