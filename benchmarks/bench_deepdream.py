@@ -1,0 +1,150 @@
+"""Times the engine against the keras.io and TensorFlow-tutorial algorithms on the same work.
+
+    python benchmarks/bench_deepdream.py --weights PATH [--sizes 960x640,3840x2160] [--write]
+
+Each case runs in its own process so its peak resident memory is its own.
+Work per case: the same layers, octave shapes and steps per octave. Effective
+GFLOP/s = 4 x (forward multiply-adds of the network up to the deepest layer,
+summed over octave shapes and steps) / seconds: 2 FLOPs per multiply-add,
+forward plus the input-gradient backward pass. `--write` puts the table in
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LAYERS = {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5}  # keras.io's settings
+CASES = ("kerasio", "tutorial", "engine", "engine_bfloat16")
+
+
+def run_case(case: str, height: int, width: int, octaves: int, steps: int, weights: str) -> dict:
+    """Runs one case in this process and returns its timing."""
+    import numpy as np
+
+    import inception_keras as ik
+    from deepdream import DeepDream, octave_shapes
+
+    rng = np.random.RandomState(0)
+    image = (rng.rand(height, width, 3) * 255).astype(np.uint8)
+    shapes = octave_shapes(height, width, octaves, 1.4)
+    spec = ",".join(f"{k}:{v}" for k, v in LAYERS.items())
+    if case.startswith("engine"):
+        precision = "bfloat16" if case.endswith("bfloat16") else "float32"
+        engine = DeepDream(spec, weights=weights, precision=precision)
+        start = time.perf_counter()
+        engine.dream(image, octaves=octaves, octave_scale=1.4, steps=steps, step_size=0.01, jitter=0)
+        seconds = time.perf_counter() - start
+    else:
+        from benchmarks_baselines import kerasio_dream, tutorial_dream
+
+        base = ik.InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3))
+        extractor = ik.feature_extractor(base, list(LAYERS))
+        algorithm = kerasio_dream if case == "kerasio" else tutorial_dream
+        start = time.perf_counter()
+        result = algorithm(extractor, image[None].astype("float32") / 127.5 - 1, LAYERS, shapes, steps, 0.01)
+        np.asarray(result)
+        seconds = time.perf_counter() - start
+    macs = sum(_forward_macs(h, w) for h, w in shapes) * steps
+    return {
+        "case": case, "size": f"{width}x{height}", "seconds": seconds,
+        "gflops": 4 * macs / seconds / 1e9,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _forward_macs(height: int, width: int) -> int:
+    import keras
+
+    import inception_keras as ik
+
+    base = ik.InceptionV3(include_top=False, weights=None, input_shape=(height, width, 3))
+    extractor = ik.feature_extractor(base, list(LAYERS))
+    total = 0
+    for layer in extractor.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, out_h, out_w, out_c = layer.output.shape
+            kh, kw = layer.kernel_size
+            total += out_h * out_w * out_c * kh * kw * layer.input.shape[-1]
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", required=True, help="Inception-v3 conv-base weights file")
+    parser.add_argument("--sizes", default="960x640,3840x2160", help="WxH list")
+    parser.add_argument("--octaves", type=int, default=3)
+    parser.add_argument("--steps", default="20,2", help="steps per octave, one per size")
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    steps = [int(s) for s in args.steps.split(",")]
+
+    if args.case:
+        (width, height), = sizes
+        print(json.dumps(run_case(args.case, height, width, args.octaves, steps[0], args.weights)))
+        return 0
+
+    rows = []
+    for (width, height), size_steps in zip(sizes, steps):
+        for case in args.cases.split(","):
+            command = [sys.executable, __file__, "--case", case, "--weights", args.weights,
+                       "--sizes", f"{width}x{height}", "--octaves", str(args.octaves),
+                       "--steps", str(size_steps)]
+            env = dict(os.environ, PYTHONPATH=str(HERE), TF_CPP_MIN_LOG_LEVEL="3")
+            done = subprocess.run(command, capture_output=True, text=True, env=env)
+            if done.returncode != 0:
+                row = {"case": case, "size": f"{width}x{height}", "error": done.stderr.strip().splitlines()[-1]}
+            else:
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+            row["steps"] = size_steps
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    table = _markdown(rows, args)
+    print(table)
+    if args.write:
+        (HERE / "RESULTS.md").write_text(table)
+    return 0
+
+
+def _markdown(rows: list[dict], args) -> str:
+    lines = [
+        "# DeepDream benchmark",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"backend: {os.environ.get('KERAS_BACKEND', 'tensorflow')}.",
+        f"Layers {LAYERS} (keras.io's), {args.octaves} octaves at scale 1.4, random-noise input, "
+        "jitter off for every case.",
+        "Command: `python benchmarks/bench_deepdream.py --weights ../shared/weights/inception_v3_notop_q8.h5 "
+        f"--sizes {args.sizes} --steps {args.steps} --write`",
+        "",
+        "| size | steps/octave | case | seconds | effective GFLOP/s | peak RSS (MB) | speed-up vs keras.io |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    baseline = {r["size"]: r["seconds"] for r in rows if r["case"] == "kerasio" and "seconds" in r}
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['size']} | {r['steps']} | {r['case']} | failed: {r['error']} | | | |")
+            continue
+        ratio = baseline.get(r["size"])
+        speedup = f"{ratio / r['seconds']:.2f}x" if ratio else "-"
+        lines.append(
+            f"| {r['size']} | {r['steps']} | {r['case']} | {r['seconds']:.1f} | {r['gflops']:.1f} | "
+            f"{r['peak_rss_mb']:.0f} | {speedup} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
