@@ -57,7 +57,7 @@ def _mirror_pad(image, top, bottom, left, right):
     """Mirror-pads `image`, in rounds when a pad is wider than the image."""
     while top or bottom or left or right:
         height, width = image.shape[1], image.shape[2]
-        t, b, l, r = min(top, height), min(bottom, height), min(left, width), min(right, width)
-        image = keras.ops.pad(image, [[0, 0], [t, b], [l, r], [0, 0]], mode="symmetric")
-        top, bottom, left, right = top - t, bottom - b, left - l, right - r
+        step = [min(top, height), min(bottom, height), min(left, width), min(right, width)]
+        image = keras.ops.pad(image, [[0, 0], step[:2], step[2:], [0, 0]], mode="symmetric")
+        top, bottom, left, right = top - step[0], bottom - step[1], left - step[2], right - step[3]
     return image

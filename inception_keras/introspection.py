@@ -154,11 +154,11 @@ def _receptive_fields(model: keras.Model) -> dict[str, tuple[int, int]]:
     fields: dict[str, tuple[int, int]] = {}
     for layer in model.layers:
         inbound = _inbound_layers(layer) if layer._inbound_nodes else []
-        if not inbound or not any(l.name in fields for l in inbound):
+        if not inbound or not any(inbound_layer.name in fields for inbound_layer in inbound):
             fields[layer.name] = (1, 1)
             continue
-        field = max(fields[l.name][0] for l in inbound)
-        jump = max(fields[l.name][1] for l in inbound)
+        field = max(fields[inbound_layer.name][0] for inbound_layer in inbound)
+        jump = max(fields[inbound_layer.name][1] for inbound_layer in inbound)
         kernel, strides = _kernel_and_strides(layer)
         if kernel is not None:
             field += (kernel[0] - 1) * jump

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image

@@ -70,7 +70,7 @@ def test_bad_files_are_explained(tmp_path, photo):
 def test_save_is_atomic_and_follows_the_extension(tmp_path, grace_hopper):
     target = tmp_path / "out.png"
     target.write_bytes(b"previous")
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError):
         save_image(np.zeros((4, 4, 7), np.uint8), target)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]

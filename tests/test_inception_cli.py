@@ -19,7 +19,7 @@ def test_layers_conv_json_matches_keras_applications_at_other_size(capsys):
     assert main(["layers", "--conv", "--format", "json", "--input-size", "512", "384"]) == 0
     rows = json.loads(capsys.readouterr().out)
     reference = keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(512, 384, 3))
-    shapes = [list(l.output.shape[1:]) for l in reference.layers if isinstance(l, keras.layers.Conv2D)]
+    shapes = [list(layer.output.shape[1:]) for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(rows) == 94
     assert [row["output_shape"] for row in rows] == shapes
     assert rows[0]["name"] == "stem_1a_conv"
