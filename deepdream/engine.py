@@ -132,7 +132,7 @@ class DeepDream:
             detail = dreamed - base
             if on_octave is not None:
                 on_octave(index, len(shapes), float(keras.ops.convert_to_numpy(keras.ops.mean(losses))))
-        result = keras.ops.convert_to_numpy((base + detail)[0])
+        result = keras.ops.convert_to_numpy(dreamed[0])
         return np.clip((result + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
     def gradient(self, image):
@@ -146,10 +146,12 @@ class DeepDream:
         normalize = normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
         losses = []
         for _ in range(steps):
-            shift_y, shift_x = (rng.randint(-jitter, jitter + 1, size=2) if jitter else (0, 0))
-            rolled = keras.ops.roll(image, (int(shift_y), int(shift_x)), axis=(1, 2))
-            loss, gradient = self.gradient(rolled)
-            gradient = keras.ops.roll(gradient, (-int(shift_y), -int(shift_x)), axis=(1, 2))
+            if jitter:
+                shift = tuple(int(v) for v in rng.randint(-jitter, jitter + 1, size=2))
+                loss, gradient = self.gradient(keras.ops.roll(image, shift, axis=(1, 2)))
+                gradient = keras.ops.roll(gradient, (-shift[0], -shift[1]), axis=(1, 2))
+            else:
+                loss, gradient = self.gradient(image)
             image = keras.ops.clip(image + step_size * normalize(gradient), -1.0, 1.0)
             losses.append(loss)
         return image, keras.ops.stack(losses) if losses else keras.ops.zeros((1,))
