@@ -6,7 +6,6 @@ number of images of any size; `dream()` is the one-call version.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Callable
 
 import keras
@@ -19,6 +18,7 @@ from inception_keras.folding import fold_batch_norm
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
 from inception_keras.introspection import feature_extractor
 from inception_keras.names import resolve_layer_name
+from inception_keras.precision import dtype_policy
 
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 DEFAULT_LAYERS = "mixed3:1.0,mixed5:1.5"
@@ -74,7 +74,7 @@ class DeepDream:
         self.precision = precision
         self.trace_count = 0
 
-        with _dtype_policy(PRECISIONS[precision]):
+        with dtype_policy(PRECISIONS[precision]):
             base = InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3))
         if fold_batch_norm:
             base = _folded(base)
@@ -199,21 +199,8 @@ def dream(image: np.ndarray, layers: str = DEFAULT_LAYERS, weights="imagenet", *
 
 def _folded(model: keras.Model) -> keras.Model:
     policy = model.layers[1].dtype_policy.name
-    with _dtype_policy(policy if policy != "float32" else None):
+    with dtype_policy(policy if policy != "float32" else None):
         return fold_batch_norm(model)
-
-
-@contextlib.contextmanager
-def _dtype_policy(policy: str | None):
-    if policy is None:
-        yield
-        return
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def _validated_image(image) -> np.ndarray:

@@ -8,13 +8,13 @@ with one line that says what was wrong. `save_image` writes atomically.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from inception_keras.files import atomic_path
 
 # 16384 x 16384: far above an 8K frame, far below what exhausts memory.
 DEFAULT_MAX_PIXELS = 16384 * 16384
@@ -107,19 +107,9 @@ def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
     """
     path = Path(path)
     image_format = check_output_path(path)
-    folder = path.parent
     options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            Image.fromarray(np.asarray(array, dtype=np.uint8)).save(
-                temp_file, format=image_format, **options
-            )
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp_path:
+        Image.fromarray(np.asarray(array, dtype=np.uint8)).save(temp_path, format=image_format, **options)
     return path
 
 
