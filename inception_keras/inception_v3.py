@@ -52,8 +52,10 @@ def InceptionV3(
             `predictions` classifier. Defaults to `True`.
         weights: `None` (random initialisation), `"imagenet"` (downloaded
             and verified, see `inception_keras.weights`), or a path to a
-            legacy `.h5` or Keras 3 `.weights.h5` file. Defaults to
-            `"imagenet"`.
+            legacy `.h5` or Keras 3 `.weights.h5` file. A no-top file
+            loads into a model with `include_top=True` and `classes` other
+            than 1000: the trunk is loaded and the new classifier starts
+            fresh. Defaults to `"imagenet"`.
         input_tensor: optional Keras tensor to use as the image input.
             Defaults to `None`.
         input_shape: optional `(H, W, 3)` shape; H and W at least 75, and
@@ -66,8 +68,9 @@ def InceptionV3(
             logits). Defaults to `"softmax"`.
         name: the model's name. Defaults to `"inception_v3"`.
         aux_logits: add the paper's batch-normalised auxiliary classifier
-            on `mixed7` and return `[predictions, aux_predictions]`.
-            Requires `include_top=True`. Defaults to `False`.
+            on `mixed7` and return `[predictions, aux_predictions]`; it
+            starts fresh whatever `weights` are loaded. Requires
+            `include_top=True`. Defaults to `False`.
         include_preprocessing: take raw 0..255 RGB input and rescale to
             [-1, 1] inside the model. Defaults to `False`.
         weights_mirror: base URL to download `"imagenet"` weights from
@@ -142,7 +145,7 @@ def InceptionV3(
             classes, activation=classifier_activation, dtype="float32", name="predictions"
         )(x)
         if aux_logits:
-            aux = _auxiliary_classifier(mixed7, classes, classifier_activation)
+            aux = auxiliary_classifier(mixed7, classes, classifier_activation)
             x = [x, aux]
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -159,7 +162,7 @@ def InceptionV3(
         path = weights_lib.imagenet_weights_path(include_top, mirror=weights_mirror)
         weights_lib.load_weights(model, path)
     elif weights is not None:
-        weights_lib.load_weights(model, weights)
+        weights_lib.load_weights(model, weights, fresh_classifier=include_top and classes != 1000)
     return model
 
 
@@ -313,8 +316,18 @@ def _inception_c(x, block, branch3x3_name, channel_axis):
     )
 
 
-def _auxiliary_classifier(x, classes, classifier_activation):
-    """The paper's BN-auxiliary classifier on the last 17x17 block (section 4)."""
+def auxiliary_classifier(x, classes: int, classifier_activation="softmax"):
+    """The paper's BN-auxiliary classifier (section 4) on a 17 x 17 x 768 `mixed7` tensor.
+
+    Average pooling 5x5 stride 3, a 1x1 conv to 128 and a 5x5 conv to 768 (each
+    with BatchNormalization), then a float32 `aux_predictions` classifier.
+    """
+    height, width = x.shape[1:3] if keras.backend.image_data_format() == "channels_last" else x.shape[2:4]
+    if (height is not None and height < 17) or (width is not None and width < 17):
+        raise ValueError(
+            "The auxiliary classifier needs the 17x17 grid of `mixed7`, which an input of at "
+            f"least 299x299 gives. Received: mixed7 of {height}x{width}; use a larger input size."
+        )
     x = layers.AveragePooling2D(5, strides=3, name="aux_pool")(x)  # 5 x 5 x 768
     x = _conv_bn(x, 128, 1, 1, "aux_1")  # 5 x 5 x 128
     x = _conv_bn(x, 768, 5, 5, "aux_2", padding="valid")  # 1 x 1 x 768

@@ -87,12 +87,20 @@ def imagenet_weights_path(include_top: bool, mirror: str | None = None, cache_di
         ) from None
 
 
-def load_weights(model: keras.Model, path) -> None:
+def load_weights(model: keras.Model, path, fresh_classifier: bool = False) -> None:
     """Loads a legacy `.h5` (by layer order) or a `.weights.h5` file into `model`.
 
     Layers that keras.applications' graph does not have (the auxiliary
     classifier) are skipped when reading a legacy file, so they keep their
     fresh initialisation.
+
+    Args:
+        model: an Inception-v3 built by this package.
+        path: the weights file.
+        fresh_classifier: with a legacy no-top file and a model that has
+            the `predictions` classifier, load the trunk and leave the
+            classifier freshly initialised (a new head for new classes).
+            Defaults to `False`, which explains the mismatch instead.
 
     Raises:
         ValueError: the file is missing, not HDF5, or does not fit the model;
@@ -115,7 +123,7 @@ def load_weights(model: keras.Model, path) -> None:
         return
     with h5py.File(path, "r") as file:
         group = file["model_weights"] if "model_weights" in file else file
-        _load_legacy_group(model, group, path)
+        _load_legacy_group(model, group, path, fresh_classifier)
 
 
 def _file_layers(group) -> list[tuple[str, list[np.ndarray]]]:
@@ -129,7 +137,7 @@ def _file_layers(group) -> list[tuple[str, list[np.ndarray]]]:
     return layers
 
 
-def _load_legacy_group(model: keras.Model, group, path: str) -> None:
+def _load_legacy_group(model: keras.Model, group, path: str, fresh_classifier: bool) -> None:
     file_layers = _file_layers(group)
     if not file_layers:
         raise ValueError(f"{path} holds no layer weights (no 'layer_names' attribute).")
@@ -138,6 +146,9 @@ def _load_legacy_group(model: keras.Model, group, path: str) -> None:
         if layer.weights and not layer.name.startswith(_EXTRA_LAYER_PREFIX)
     ]
     has_top = any(layer.name == "predictions" for layer in model_layers)
+    if fresh_classifier and has_top and len(file_layers) == len(model_layers) - 1:
+        model_layers = [layer for layer in model_layers if layer.name != "predictions"]
+        has_top = False
     if len(file_layers) == len(model_layers) + 1 and not has_top:
         raise ValueError(
             f"{path} includes the classifier (top) but the model was built with "
@@ -146,7 +157,8 @@ def _load_legacy_group(model: keras.Model, group, path: str) -> None:
     if len(file_layers) == len(model_layers) - 1 and has_top:
         raise ValueError(
             f"{path} has no classifier (a *_notop file) but the model was built with "
-            "include_top=True; build with include_top=False or use the file with the top."
+            "include_top=True; build with include_top=False, use the file with the top, "
+            "or set `classes` to your own number of classes for a new classifier."
         )
     if len(file_layers) != len(model_layers):
         raise ValueError(
