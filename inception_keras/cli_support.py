@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Callable
 
 EXIT_OK = 0
@@ -53,9 +54,18 @@ def quiet_backend_logs() -> None:
 
 
 def run_command(prog: str, command: Callable[[], int], debug: bool) -> int:
-    """Runs `command`, turning user errors into one stderr line and an exit code."""
+    """Runs `command`, turning user errors into one stderr line and an exit code.
+
+    Python warnings (a skipped image, a capped octave count) print as one
+    `prog: warning: ...` line each.
+    """
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
     try:
-        return command()
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return command()
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
