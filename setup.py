@@ -22,7 +22,9 @@ setup(
         "h5py",
     ],
     extras_require={
-        "dev": ["pytest", "ruff"],
+        # scikit-image ships the texture photos of examples/transfer_learning.py.
+        "examples": ["scikit-image"],
+        "dev": ["pytest", "ruff", "scikit-image"],
         "jax": ["jax"],
     },
     entry_points={

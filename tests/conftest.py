@@ -67,3 +67,29 @@ def reference_notop(tmp_path_factory):
     model = keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(None, None, 3))
     path = tmp_path_factory.mktemp("weights") / "reference_notop.h5"
     return model, _save_legacy_h5(model, path)
+
+
+def write_brightness_dataset(root: Path, per_class: int = 8, seed: int = 0) -> Path:
+    """Writes a two-class folder dataset (dark and bright noise) with mixed sizes and modes."""
+    from PIL import Image
+
+    rng = np.random.RandomState(seed)
+    ranges = {"bright": (170, 256), "dark": (0, 86)}
+    for name, (low, high) in ranges.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for index in range(per_class):
+            height, width = rng.randint(60, 140, size=2)
+            pixels = rng.randint(low, high, size=(height, width, 3)).astype(np.uint8)
+            image = Image.fromarray(pixels)
+            if index % 3 == 1:
+                image = image.convert("L")
+            elif index % 3 == 2:
+                image = image.convert("RGBA")
+            image.save(root / name / f"{name}_{index}.png")
+    return root
+
+
+@pytest.fixture
+def brightness_dataset(tmp_path) -> Path:
+    """A small two-class dataset any trunk (even a random one) can learn."""
+    return write_brightness_dataset(tmp_path / "data")
