@@ -134,3 +134,19 @@ def test_layer_spec_accepts_weights_lists_and_aliases():
     assert [(t.layer, t.weight) for t in terms] == [("mixed4", 1.0), ("Mixed_6c", 1.5), ("mixed3", 1.0)]
     dreamer = DeepDream(terms, weights=None)
     assert [t.layer for t in dreamer.terms] == ["mixed4", "mixed5", "mixed3"]
+
+
+def test_bfloat16_dreams_as_strongly_as_float32(trained_weights_path, grace_hopper):
+    from inception_keras.images import resize_image
+
+    photo = resize_image(grace_hopper, 240, 200)
+    options = dict(octaves=2, steps=6, seed=0)
+    gains = {}
+    float32_engine = DeepDream("mixed4", weights=str(trained_weights_path))
+    for precision in ("float32", "bfloat16"):
+        engine = DeepDream("mixed4", weights=str(trained_weights_path), precision=precision)
+        dreamed = engine.dream(photo, **options)
+        before, after = (float(float32_engine.gradient(_as_input(image))[0]) for image in (photo, dreamed))
+        gains[precision] = after / before
+    assert gains["float32"] > 1.5
+    assert 0.85 < gains["bfloat16"] / gains["float32"] < 1.15, gains
