@@ -3,11 +3,13 @@
     python benchmarks/bench_deepdream.py --weights PATH [--sizes 960x640,3840x2160] [--write]
 
 Each case runs in its own process so its peak resident memory is its own.
-Work per case: the same layers, octave shapes and steps per octave. Effective
+Work per case: the same layers, octave shapes and steps per octave. Strength is
+the float32 objective of the dream over that of the input (measured outside the
+timing, after the peak-memory reading), so precisions can be compared. Effective
 GFLOP/s = 4 x (forward multiply-adds of the network up to the deepest layer,
 summed over octave shapes and steps) / seconds: 2 FLOPs per multiply-add,
 forward plus the input-gradient backward pass. `--write` puts the table in
-benchmarks/RESULTS.md.
+benchmarks/RESULTS.md, keeping its hand-written "Reading the table" section.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def run_case(case: str, height: int, width: int, octaves: int, steps: int, weigh
         precision = "bfloat16" if case.endswith("bfloat16") else "float32"
         engine = DeepDream(spec, weights=weights, precision=precision)
         start = time.perf_counter()
-        engine.dream(image, octaves=octaves, octave_scale=1.4, steps=steps, step_size=0.01, jitter=0)
+        dreamed = engine.dream(image, octaves=octaves, octave_scale=1.4, steps=steps, step_size=0.01, jitter=0)
         seconds = time.perf_counter() - start
     else:
         from benchmarks_baselines import kerasio_dream, tutorial_dream
@@ -52,14 +54,34 @@ def run_case(case: str, height: int, width: int, octaves: int, steps: int, weigh
         algorithm = kerasio_dream if case == "kerasio" else tutorial_dream
         start = time.perf_counter()
         result = algorithm(extractor, image[None].astype("float32") / 127.5 - 1, LAYERS, shapes, steps, 0.01)
-        np.asarray(result)
+        result = np.asarray(result)
         seconds = time.perf_counter() - start
+        dreamed = np.clip((result[0] + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     macs = sum(_forward_macs(h, w) for h, w in shapes) * steps
     return {
         "case": case, "size": f"{width}x{height}", "seconds": seconds,
-        "gflops": 4 * macs / seconds / 1e9,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "gflops": 4 * macs / seconds / 1e9, "peak_rss_mb": peak_rss_mb,
+        "strength": _objective_gain(spec, weights, image, dreamed),
     }
+
+
+def _objective_gain(spec: str, weights: str, image, dreamed) -> float:
+    """The float32 objective of the dream over that of the input, on a 640-pixel-wide copy."""
+    import keras
+    import numpy as np
+
+    from deepdream import DeepDream
+    from inception_keras.images import resize_image
+
+    scorer = DeepDream(spec, weights=weights)
+    height = round(640 * image.shape[0] / image.shape[1])
+
+    def objective(picture):
+        small = resize_image(picture, height, 640)[None].astype("float32") / 127.5 - 1.0
+        return float(scorer.gradient(keras.ops.convert_to_tensor(small))[0])
+
+    return objective(np.asarray(dreamed)) / objective(image)
 
 
 def _forward_macs(height: int, width: int) -> int:
@@ -114,7 +136,11 @@ def main() -> int:
     table = _markdown(rows, args)
     print(table)
     if args.write:
-        (HERE / "RESULTS.md").write_text(table)
+        results = HERE / "RESULTS.md"
+        notes = ""
+        if results.exists() and "## Reading the table" in results.read_text():
+            notes = "\n" + results.read_text()[results.read_text().index("## Reading the table"):]
+        results.write_text(table + notes)
     return 0
 
 
@@ -129,20 +155,25 @@ def _markdown(rows: list[dict], args) -> str:
         "Command: `python benchmarks/bench_deepdream.py --weights ../shared/weights/inception_v3_notop_q8.h5 "
         f"--sizes {args.sizes} --steps {args.steps} --write`",
         "",
-        "| size | steps/octave | case | seconds | effective GFLOP/s | peak RSS (MB) | speed-up vs keras.io |",
-        "|---|---|---|---|---|---|---|",
+        "| size | steps/octave | case | seconds | effective GFLOP/s | peak RSS (MB) | strength | speed-up vs keras.io |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     baseline = {r["size"]: r["seconds"] for r in rows if r["case"] == "kerasio" and "seconds" in r}
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['size']} | {r['steps']} | {r['case']} | failed: {r['error']} | | | |")
+            lines.append(f"| {r['size']} | {r['steps']} | {r['case']} | failed: {r['error']} | | | | |")
             continue
         ratio = baseline.get(r["size"])
         speedup = f"{ratio / r['seconds']:.2f}x" if ratio else "-"
         lines.append(
             f"| {r['size']} | {r['steps']} | {r['case']} | {r['seconds']:.1f} | {r['gflops']:.1f} | "
-            f"{r['peak_rss_mb']:.0f} | {speedup} |"
+            f"{r['peak_rss_mb']:.0f} | {r['strength']:.2f}x | {speedup} |"
         )
+    lines += [
+        "",
+        "Strength: the float32 objective (the same weighted layers) of the output over that of the input,",
+        "scored on a 640-pixel-wide copy.",
+    ]
     return "\n".join(lines) + "\n"
 
 
