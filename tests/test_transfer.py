@@ -89,13 +89,13 @@ def test_bad_output_paths_and_missing_data_exit_2(brightness_dataset, tmp_path, 
 
 
 @pytest.mark.slow
-def test_finetune_cli_saves_a_reloadable_model_that_predict_uses(brightness_dataset, tmp_path, capsys):
+def test_finetune_cli_saves_a_reloadable_mixed_precision_model_that_predict_uses(brightness_dataset, tmp_path, capsys):
     (brightness_dataset / "bright" / "truncated.png").write_bytes(
         (brightness_dataset / "bright" / "bright_0.png").read_bytes()[:300])
     out = tmp_path / "model.keras"
     argv = ["finetune", str(brightness_dataset), "--out", str(out), "--weights", "none", "--image-size", "75",
             "--epochs", "2", "--batch-size", "4", "--unfreeze-from", "mixed10", "--fine-tune-epochs", "1",
-            "--quiet"]
+            "--precision", "mixed_bfloat16", "--quiet"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "truncated.png" in captured.err and len(captured.err.strip().splitlines()) == 1
@@ -104,8 +104,12 @@ def test_finetune_cli_saves_a_reloadable_model_that_predict_uses(brightness_data
     assert Image.open(figure).size[0] > 100
     assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
 
+    assert keras.config.dtype_policy().name == "float32"  # the policy was set for the run only
     model = keras.models.load_model(out, safe_mode=True)
     assert model.output_shape == (None, 2)
+    assert model.get_layer("inception_v3").get_layer("mixed10_branch1x1_1_conv").compute_dtype == "bfloat16"
+    scores = model.predict(np.full((1, 75, 75, 3), 200.0, "float32"), verbose=0)
+    assert scores.dtype == np.float32 and np.isclose(scores.sum(), 1.0, atol=1e-5)
     _, class_names = load_classifier(out)
     assert class_names == ["bright", "dark"]
 
