@@ -1,4 +1,4 @@
-"""Inception-v3 for Keras 3: the model, its weights, and introspection.
+"""Inception-v3 for Keras 3: the model, its weights, introspection and transfer learning.
 
 Names are imported on first use, so `python -m inception_keras` can configure
 the backend's logging before Keras loads.
@@ -27,6 +27,10 @@ _EXPORTS = {
     "load_image": "inception_keras.images",
     "save_image": "inception_keras.images",
     "resize_image": "inception_keras.images",
+    "paper_recipe": "inception_keras.training",
+    "build_classifier": "inception_keras.transfer",
+    "finetune": "inception_keras.transfer",
+    "load_classifier": "inception_keras.transfer",
 }
 
 __all__ = sorted(_EXPORTS)

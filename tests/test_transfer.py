@@ -163,3 +163,15 @@ def test_transfer_learning_example_beats_chance_with_trained_weights(trained_wei
     assert accuracy >= 0.75  # chance is 1/3
     with zipfile.ZipFile(out) as archive:
         assert "inception_keras_classes.json" in archive.namelist()
+
+
+@pytest.mark.slow
+def test_transfer_learning_example_runs_without_trained_weights(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "transfer_learning.py"), "--weights", "none",
+         "--epochs", "1", "--image-size", "75", "--patches", "4"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "validation accuracy:" in done.stdout
+    assert all(name in done.stdout for name in ("brick", "grass", "gravel"))
