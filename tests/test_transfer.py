@@ -175,3 +175,15 @@ def test_transfer_learning_example_runs_without_trained_weights(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "validation accuracy:" in done.stdout
     assert all(name in done.stdout for name in ("brick", "grass", "gravel"))
+
+
+@pytest.mark.slow
+def test_finetune_with_the_auxiliary_head_trains_both_outputs(brightness_dataset, tmp_path):
+    result = finetune(brightness_dataset, tmp_path / "aux.keras", weights=None, epochs=1, image_size=299,
+                      batch_size=8, aux_logits=True, recipe="paper", verbose=0)
+    assert result.model.output_names == ["predictions", "aux_predictions"]
+    assert result.model.get_compile_config()["loss_weights"] == [1.0, 0.4]
+    history = result.history[0].history
+    assert any(key.startswith("aux_predictions") and key.endswith("loss") for key in history), history
+    model, class_names = load_classifier(tmp_path / "aux.keras")
+    assert class_names == ["bright", "dark"] and len(model.outputs) == 2
