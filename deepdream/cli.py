@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from inception_keras.cli_support import (
+    DefaultsHelpFormatter,
     EXIT_OK,
     OneLineParser,
     parse_args,
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="deepdream",
         description="DeepDream on Inception-v3: octaves, tiled gradients, guided dreams.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("input", nargs="?", metavar="INPUT", help="image to dream on")
     parser.add_argument("--layer", action="append", metavar="NAME[:WEIGHT]",

@@ -8,6 +8,7 @@ import json
 import sys
 
 from inception_keras.cli_support import (
+    DefaultsHelpFormatter,
     EXIT_OK,
     OneLineParser,
     parse_args,
@@ -23,14 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="inception_keras",
         description="Inception-v3 for Keras 3: inspect its layers, classify images, fine-tune.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     layers = commands.add_parser(
         "layers", help="print the layer table (conv layer shapes, tap points)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     layers.add_argument("--conv", action="store_true", help="only Conv2D layers")
     layers.add_argument("--mixed", action="store_true",
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser(
         "predict", help="classify images (top-K labels with scores)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     predict.add_argument("--weights", default=None,
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     finetune = commands.add_parser(
         "finetune", help="train a new classifier on a class-per-folder dataset",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     finetune.add_argument("data_dir", metavar="DATA_DIR", help="one sub-folder of images per class")
     finetune.add_argument("--out", required=True, help="the .keras model to write")
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--unfreeze-from", default=None, metavar="BLOCK",
                           help="then train the trunk from this block on, e.g. mixed7")
     finetune.add_argument("--image-size", type=int, default=299, help="square input size")
-    finetune.add_argument("--batch-size", type=int, default=32)
+    finetune.add_argument("--batch-size", type=int, default=32, help="images per step (global, all devices)")
     finetune.add_argument("--recipe", choices=("adam", "paper"), default="adam",
                           help="paper: RMSProp(0.9, eps 1.0), lr 0.045 x 0.94 every 2 epochs, clip 2.0, "
                                "label smoothing 0.1")
@@ -76,12 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--aux", action="store_true",
                           help="also train the paper's auxiliary classifier (needs --image-size 299+)")
     finetune.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"),
-                          default="float32")
+                          default="float32", help="Keras dtype policy; the classifier outputs stay float32")
     finetune.add_argument("--validation-split", type=float, default=0.2,
                           help="fraction of each class held out for validation")
     finetune.add_argument("--validation-dir", default=None,
                           help="a separate class-per-folder validation set (instead of the split)")
-    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--seed", type=int, default=0, help="seed of the split, initialisation and augmentation")
     finetune.add_argument("--quiet", action="store_true", help="no per-epoch progress bar")
     return parser
 

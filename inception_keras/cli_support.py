@@ -28,6 +28,15 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows `(default: ...)` only for options whose default is a value, not None or a flag."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def quiet_backend_logs() -> None:
     """Imports Keras with its backend's C++ start-up chatter kept off stderr.
 

@@ -27,6 +27,7 @@ from inception_keras.inception_v3 import InceptionV3, auxiliary_classifier
 from inception_keras.names import resolve_layer_name
 from inception_keras.precision import dtype_policy
 from inception_keras.training import classification_loss, paper_recipe
+from inception_keras.weights import imagenet_weights_path, validate_weights_argument
 
 TRUNK_NAME = "inception_v3"
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -184,6 +185,7 @@ def finetune(data_dir, out=None, *, weights="imagenet", epochs: int = 5, fine_tu
     if unfreeze_from_block is not None:
         resolve_layer_name(InceptionV3(include_top=False, weights=None, input_shape=(75, 75, 3)),
                            unfreeze_from_block)
+    weights = _resolved_trunk_weights(weights)
     data = read_image_folder(data_dir, image_size)
     if validation_dir is not None:
         train, validation = data, read_image_folder(validation_dir, image_size, data.class_names)
@@ -281,6 +283,14 @@ def load_classifier(path) -> tuple[keras.Model, list[str]]:
             return model, json.loads(archive.read(CLASS_NAMES_ENTRY))["class_names"]
     classes = main_output(model.outputs)[0].shape[-1]
     return model, [f"class_{i}" for i in range(classes)]
+
+
+def _resolved_trunk_weights(weights):
+    """Checks a weights file, or downloads the ImageNet conv base, before any data is read."""
+    validate_weights_argument(weights)
+    if weights == "imagenet":
+        return imagenet_weights_path(include_top=False)
+    return weights
 
 
 def _augmentation_layers() -> keras.Sequential:
