@@ -159,7 +159,7 @@ def _image_files_by_class(data_dir: Path) -> dict[str, list[Path]]:
 
 def _read_resized(path: Path, image_size: int) -> np.ndarray | None:
     try:
-        return resize_image(load_image(path), image_size, image_size)
+        return resize_image(load_image(path, draft_size=image_size), image_size, image_size)
     except ValueError as error:
         warnings.warn(f"Skipping an unreadable image: {error}", stacklevel=2)
         return None

@@ -80,3 +80,21 @@ def test_save_is_atomic_and_follows_the_extension(tmp_path, grace_hopper):
     assert Image.open(tmp_path / "out.jpg").format == "JPEG"
     with pytest.raises(ValueError, match="output format"):
         save_image(grace_hopper, tmp_path / "out.xyz")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+def test_draft_decoding_of_big_jpegs_keeps_sides_and_content(grace_hopper, tmp_path, mode):
+    from inception_keras.images import resize_image
+
+    big = Image.fromarray(resize_image(grace_hopper, 1800, 1500)).convert(mode)
+    path = tmp_path / "big.jpg"
+    big.save(path, quality=95)
+    full = load_image(path)
+    draft = load_image(path, draft_size=299)
+    assert full.shape == (1800, 1500, 3)
+    assert min(draft.shape[:2]) >= 299 and draft.shape[0] < 1800
+    difference = np.abs(resize_image(full, 299, 299).astype(int) - resize_image(draft, 299, 299).astype(int))
+    assert difference.mean() < 3
+    png = tmp_path / "big.png"
+    big.convert("RGB").save(png)
+    assert load_image(png, draft_size=299).shape == (1800, 1500, 3)  # only JPEGs are drafted
