@@ -187,3 +187,15 @@ def test_finetune_with_the_auxiliary_head_trains_both_outputs(brightness_dataset
     assert any(key.startswith("aux_predictions") and key.endswith("loss") for key in history), history
     model, class_names = load_classifier(tmp_path / "aux.keras")
     assert class_names == ["bright", "dark"] and len(model.outputs) == 2
+
+
+def test_validation_folder_must_have_the_training_classes(brightness_dataset, tmp_path, capsys):
+    validation = tmp_path / "validation"
+    for name in ("bright", "other"):
+        (validation / name).mkdir(parents=True)
+        Image.new("RGB", (80, 80)).save(validation / name / "a.png")
+    argv = ["finetune", str(brightness_dataset), "--out", str(tmp_path / "m.keras"), "--weights", "none",
+            "--image-size", "75", "--validation-dir", str(validation)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "differ from the training classes" in error and not (tmp_path / "m.keras").exists()
