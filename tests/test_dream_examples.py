@@ -27,3 +27,17 @@ def test_dream_example_writes_a_same_size_image(script, tmp_path, grace_hopper):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert load_image(output).shape == (180, 150, 3)
+
+
+@pytest.mark.slow
+def test_large_tiled_example_writes_a_4k_dream(tmp_path, grace_hopper):
+    source = tmp_path / "wide.png"
+    Image.fromarray(resize_image(grace_hopper, 180, 320)).save(source)
+    output = tmp_path / "dream_4k.jpg"
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "dream_large_tiled.py"), str(source), "--weights", "none",
+         "--output", str(output), "--steps", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_image(output).shape == (2160, 3840, 3)
