@@ -21,6 +21,8 @@ from inception_keras import weights as weights_lib
 
 MIN_INPUT_SIZE = 75
 DEFAULT_INPUT_SIZE = 299
+# The auxiliary classifier needs mixed7's 17x17 grid, which starts at this input size.
+AUX_MIN_INPUT_SIZE = 299
 
 
 def InceptionV3(
@@ -326,7 +328,8 @@ def auxiliary_classifier(x, classes: int, classifier_activation="softmax"):
     if (height is not None and height < 17) or (width is not None and width < 17):
         raise ValueError(
             "The auxiliary classifier needs the 17x17 grid of `mixed7`, which an input of at "
-            f"least 299x299 gives. Received: mixed7 of {height}x{width}; use a larger input size."
+            f"least {AUX_MIN_INPUT_SIZE}x{AUX_MIN_INPUT_SIZE} gives. Received: mixed7 of "
+            f"{height}x{width}; use a larger input size."
         )
     x = layers.AveragePooling2D(5, strides=3, name="aux_pool")(x)  # 5 x 5 x 768
     x = _conv_bn(x, 128, 1, 1, "aux_1")  # 5 x 5 x 128

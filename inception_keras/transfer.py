@@ -23,7 +23,7 @@ import numpy as np
 
 from inception_keras.files import atomic_path
 from inception_keras.image_folders import ImageFolderData, read_image_folder, split_validation
-from inception_keras.inception_v3 import InceptionV3, auxiliary_classifier
+from inception_keras.inception_v3 import AUX_MIN_INPUT_SIZE, InceptionV3, auxiliary_classifier
 from inception_keras.names import resolve_layer_name
 from inception_keras.precision import dtype_policy
 from inception_keras.training import classification_loss, paper_recipe
@@ -177,10 +177,10 @@ def finetune(data_dir, out=None, *, weights="imagenet", epochs: int = 5, fine_tu
     """
     _validate_finetune_arguments(epochs, fine_tune_epochs, image_size, batch_size, label_smoothing,
                                  precision, recipe, learning_rate, out)
-    if aux_logits and image_size < 299:
+    if aux_logits and image_size < AUX_MIN_INPUT_SIZE:
         raise ValueError(
             "The auxiliary classifier needs the 17x17 grid of `mixed7`, which an image size of at "
-            f"least 299 gives. Received: image_size={image_size}"
+            f"least {AUX_MIN_INPUT_SIZE} gives. Received: image_size={image_size}"
         )
     if unfreeze_from_block is not None:
         resolve_layer_name(InceptionV3(include_top=False, weights=None, input_shape=(75, 75, 3)),
