@@ -138,6 +138,7 @@ def _image_files_by_class(data_dir: Path) -> dict[str, list[Path]]:
             f"{data_dir} has no class sub-folders: put the images of each class in their own "
             "sub-folder (DATA_DIR/CLASS_NAME/IMAGE)."
         )
+    _refuse_split_layout(data_dir, class_dirs)
     files_by_class = {
         d.name: sorted(p for p in d.rglob("*")
                        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
@@ -155,6 +156,21 @@ def _image_files_by_class(data_dir: Path) -> dict[str, list[Path]]:
             "least two class sub-folders."
         )
     return files_by_class
+
+
+def _refuse_split_layout(data_dir: Path, class_dirs: list[Path]) -> None:
+    """Catches DATA_DIR/{train,val}/CLASS: folders that hold the same class folders and no images."""
+    inner = [sorted(p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")) for d in class_dirs]
+    has_direct_images = any(
+        p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for d in class_dirs for p in d.iterdir()
+    )
+    if has_direct_images or len(inner[0]) < 2 or any(names != inner[0] for names in inner):
+        return
+    raise ValueError(
+        f"{data_dir} looks like a split dataset: {', '.join(d.name for d in class_dirs)} each hold the same "
+        f"class folders ({', '.join(inner[0])}). Pass the training folder as DATA_DIR and the other "
+        "with --validation-dir."
+    )
 
 
 def _read_resized(path: Path, image_size: int) -> np.ndarray | None:

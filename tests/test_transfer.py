@@ -41,13 +41,14 @@ def test_image_folder_reads_mixed_sizes_and_modes_and_skips_bad_files(brightness
         ({"cats": 3}, "only one class"),
         ({"cats": 3, "dogs": 0}, "without images in"),
         ({"cats": 1, "dogs": 3}, "at least two per class"),
+        ({"train/cats": 2, "train/dogs": 2, "val/cats": 2, "val/dogs": 2}, "looks like a split dataset"),
     ],
 )
 def test_bad_datasets_get_one_line_exit_2_and_nothing_written(layout, message, tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
     for name, count in layout.items():
-        (data / name).mkdir()
+        (data / name).mkdir(parents=True)
         for index in range(count):
             Image.new("RGB", (90, 90), (index * 40, 0, 0)).save(data / name / f"{index}.png")
     out = tmp_path / "model.keras"
