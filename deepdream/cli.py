@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 from inception_keras.cli_support import (
@@ -84,16 +83,11 @@ def _run(args) -> int:
         args.layer or DEFAULT_LAYERS, weights=weights, channel=args.channel, guide=guide,
         tile_size=args.tile_size, precision=args.precision,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = engine.dream(
-            image, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
-            step_size=args.step_size, jitter=args.jitter, lapnorm=args.lapnorm, seed=args.seed,
-            on_octave=None if args.quiet else _progress_bar(args.octaves),
-        )
-    for warning in caught:
-        if not args.quiet:
-            print(f"deepdream: warning: {warning.message}", file=sys.stderr)
+    result = engine.dream(
+        image, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
+        step_size=args.step_size, jitter=args.jitter, lapnorm=args.lapnorm, seed=args.seed,
+        on_octave=None if args.quiet else _progress_bar(args.octaves),
+    )
     save_image(result, output)
     if not args.quiet:
         print(f"deepdream: wrote {output}", file=sys.stderr)

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 import keras
 
-MAIN_OUTPUT = "predictions"
-AUX_OUTPUT = "aux_predictions"
+AUX_LOSS_WEIGHT = 0.4
 
 
 @dataclass
@@ -55,7 +54,7 @@ def paper_recipe(
     epsilon: float = 1.0,
     clipnorm: float | None = 2.0,
     label_smoothing: float = 0.1,
-    aux_loss_weight: float = 0.4,
+    aux_loss_weight: float = AUX_LOSS_WEIGHT,
 ) -> TrainingRecipe:
     """Returns the paper's optimizer, learning-rate schedule and losses; every part overridable.
 
@@ -91,13 +90,23 @@ def paper_recipe(
     optimizer = keras.optimizers.RMSprop(
         learning_rate=schedule, rho=rho, epsilon=epsilon, clipnorm=clipnorm,
     )
-    loss = classification_loss(label_smoothing)
+    return TrainingRecipe(optimizer, schedule, **classifier_losses(label_smoothing, aux_logits, aux_loss_weight))
+
+
+def classifier_losses(label_smoothing: float = 0.0, aux_logits: bool = False,
+                      aux_loss_weight: float = AUX_LOSS_WEIGHT) -> dict:
+    """Returns `model.compile`'s `loss`, `loss_weights` and `metrics` for a classifier.
+
+    One smoothed cross-entropy and accuracy; with `aux_logits`, a second
+    cross-entropy for `aux_predictions` weighted by `aux_loss_weight`.
+    """
     if not aux_logits:
-        return TrainingRecipe(optimizer, schedule, loss, metrics=["accuracy"])
-    return TrainingRecipe(
-        optimizer, schedule, [loss, classification_loss(label_smoothing)],
-        loss_weights=[1.0, aux_loss_weight], metrics=[["accuracy"], []],
-    )
+        return {"loss": classification_loss(label_smoothing), "loss_weights": None, "metrics": ["accuracy"]}
+    return {
+        "loss": [classification_loss(label_smoothing), classification_loss(label_smoothing)],
+        "loss_weights": [1.0, aux_loss_weight],
+        "metrics": [["accuracy"], []],
+    }
 
 
 def classification_loss(label_smoothing: float = 0.0) -> keras.losses.Loss:

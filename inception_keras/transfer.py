@@ -26,7 +26,7 @@ from inception_keras.image_folders import ImageFolderData, read_image_folder, sp
 from inception_keras.inception_v3 import AUX_MIN_INPUT_SIZE, InceptionV3, auxiliary_classifier
 from inception_keras.names import resolve_layer_name
 from inception_keras.precision import dtype_policy
-from inception_keras.training import classification_loss, paper_recipe
+from inception_keras.training import classifier_losses, paper_recipe
 from inception_keras.weights import imagenet_weights_path, validate_weights_argument
 
 TRUNK_NAME = "inception_v3"
@@ -309,13 +309,7 @@ def _compile(model, recipe, learning_rate, label_smoothing, aux_logits, steps_pe
         paper_recipe(steps_per_epoch, aux_logits=aux_logits, learning_rate=rate,
                      label_smoothing=smoothing).compile(model)
         return
-    loss = classification_loss(label_smoothing or 0.0)
-    model.compile(
-        optimizer=keras.optimizers.Adam(rate),
-        loss=[loss, classification_loss(label_smoothing or 0.0)] if aux_logits else loss,
-        loss_weights=[1.0, 0.4] if aux_logits else None,
-        metrics=[["accuracy"], []] if aux_logits else ["accuracy"],
-    )
+    model.compile(optimizer=keras.optimizers.Adam(rate), **classifier_losses(label_smoothing or 0.0, aux_logits))
 
 
 def _fit(model, train: ImageFolderData, validation: ImageFolderData, epochs, batch_size, aux_logits,
