@@ -20,12 +20,15 @@ setup(
         "matplotlib",
         "tqdm",
         "h5py",
+        "av",
+        "opencv-python-headless",
     ],
     extras_require={
         # scikit-image ships the texture photos of examples/transfer_learning.py.
         "examples": ["scikit-image"],
         "dev": ["pytest", "ruff", "scikit-image"],
         "jax": ["jax"],
+        "ray": ["ray[data]"],
     },
     entry_points={
         "console_scripts": [
