@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from deepdream import cli_options
-from deepdream.channels import ChannelList
+from deepdream.channels import MAX_GALLERY_CHANNELS, ChannelList
 from inception_keras.cli_support import EXIT_OK
 
 RENDER_LAYER = "mixed4"
@@ -88,6 +88,11 @@ def _checked(args) -> tuple[int, int]:
     if args.lapnorm and args.param == "fft":
         raise ValueError("--lapnorm applies to --param pixel only; drop one of them.")
     size = parse_size(args.noise)
+    if isinstance(args.channel, ChannelList) and len(args.channel) > MAX_GALLERY_CHANNELS:
+        raise ValueError(
+            f"A gallery renders at most {MAX_GALLERY_CHANNELS} channels; {len(args.channel)} were asked for. "
+            f"Split it, e.g. --channel 0-{MAX_GALLERY_CHANNELS - 1}."
+        )
     single = args.channel if isinstance(args.channel, int) else None
     cli_options.check_numbers(argparse.Namespace(**{**vars(args), "channel": single}))
     return size
