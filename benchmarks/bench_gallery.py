@@ -38,7 +38,7 @@ def main() -> None:
     compile_times, step_times = [], []
     for channel in range(args.channels):
         start = time.perf_counter()
-        engine = renderer._engine_for(channel)
+        engine = renderer.engine_for(channel)
         engine.gradient(image)
         compile_times.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -63,7 +63,7 @@ def main() -> None:
 
     batch = tf.concat([image] * args.channels, axis=0)
     batched_gradient(batch)
-    engines = [renderer._engine_for(channel) for channel in range(args.channels)]
+    engines = [renderer.engine_for(channel) for channel in range(args.channels)]
     single, batched = [], []
     for _ in range(args.repeats):  # interleaved
         start = time.perf_counter()

@@ -77,6 +77,18 @@ class FourierImage:
         self.value = keras.ops.convert_to_tensor(initial.astype("float32"))
         self._color = keras.ops.convert_to_tensor(COLOR_CORRELATION)
 
+    @classmethod
+    def from_image(cls, image, decay_power: float = 1.0) -> "FourierImage":
+        """The parameters whose image is `image` `(1, H, W, 3)` in [-1, 1] (clipped to +-0.98 first)."""
+        height, width = image.shape[1], image.shape[2]
+        parameters = cls(height, width, seed=0, std=0.0, decay_power=decay_power)
+        probability = (keras.ops.clip(keras.ops.convert_to_tensor(image, "float32"), -0.98, 0.98) + 1.0) / 2.0
+        logits = keras.ops.log(probability) - keras.ops.log(1.0 - probability)
+        spatial = keras.ops.matmul(logits[0], keras.ops.convert_to_tensor(np.linalg.inv(COLOR_CORRELATION.T)))
+        real, imag = _rfft2(keras.ops.transpose(spatial, (2, 0, 1)))
+        parameters.value = keras.ops.stack([real / parameters._scale, imag / parameters._scale])
+        return parameters
+
     def image(self):
         """The `(1, H, W, 3)` image in (-1, 1)."""
         return 2.0 * keras.ops.sigmoid(self._logits()) - 1.0

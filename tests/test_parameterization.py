@@ -90,3 +90,9 @@ def test_check_channels_bounds_and_limit():
         check_channels([767, 768], "mixed4", 768)
     with pytest.raises(ValueError, match="at most 64"):
         check_channels(list(range(65)), "mixed4", 768)
+
+
+def test_fourier_image_from_an_image_gives_that_image_back():
+    image = np.random.RandomState(0).uniform(-0.9, 0.9, (1, 24, 31, 3)).astype("float32")
+    parameters = FourierImage.from_image(keras.ops.convert_to_tensor(image))
+    assert np.abs(keras.ops.convert_to_numpy(parameters.image()) - image).max() < 1e-3

@@ -86,16 +86,16 @@ def _neighbour_difference(image):
     return (np.abs(np.diff(pixels, axis=0)).mean() + np.abs(np.diff(pixels, axis=1)).mean()) / 2
 
 
-def test_a_dead_channel_needs_the_pre_relu_term(trained_weights_path, renderer, photos):
+def test_a_dead_channel_needs_the_pre_relu_term(renderer, photos):
     # The renderer's model has BatchNorm folded: `_pre_relu` taps are the pass-through `_bn` layers.
-    assert [term.layer for term in renderer._engine_for(0).terms] == ["mixed4", "mixed4_branch1x1_1_bn"]
-    from deepdream.render import Renderer, grey_noise
+    assert [term.layer for term in renderer.engine_for(0).terms] == ["mixed4", "mixed4_branch1x1_1_bn"]
+    from deepdream.render import grey_noise
 
     dead = 0  # mixed4 channel 0 is zero everywhere on the grey-noise start
     start = np.clip(grey_noise(SIZE, SIZE), 0, 255).astype(np.uint8)
     assert renderer.activation(start, dead) == 0.0
-    post_relu_only = Renderer("mixed4", weights=str(trained_weights_path), pre_relu_weight=0)
-    assert post_relu_only.activation(post_relu_only.render(dead, (SIZE, SIZE), octaves=1, steps=10), dead) == 0.0
+    post_relu_only = renderer.render(dead, (SIZE, SIZE), octaves=1, steps=10, pre_relu_weight=0)
+    assert renderer.activation(post_relu_only, dead) == 0.0
     rendered = renderer.render(dead, (SIZE, SIZE))
     assert renderer.activation(rendered, dead) >= 2 * _best_photo(renderer, photos, dead)
 
