@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -33,7 +34,10 @@ def gallery(layer: str, channels: Sequence[int], size: tuple[int, int] = (128, 1
         raise ValueError("`channels` is empty: give at least one channel.")
     renderer = renderer or Renderer(layer, weights=weights)
     check_channels(channels, layer, renderer.channels(), MAX_GALLERY_CHANNELS)
-    renders = [renderer.render(channel, size, **render_options) for channel in channels]
+    renders = [renderer.render(channels[0], size, **render_options)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the first render gave any warning (a capped octave count) once
+        renders += [renderer.render(channel, size, **render_options) for channel in channels[1:]]
     return grid_image(renders, [f"{layer}:{channel}" for channel in channels], columns)
 
 

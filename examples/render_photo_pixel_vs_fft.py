@@ -1,9 +1,10 @@
 """When each parameterisation is better: one mixed4 channel dreamed on a photo in pixels, then in lucid's Fourier image.
 
-The pixel dream (the engine's octaves) adds the channel's patterns on top of
-the photo; the Fourier image, started from the same photo, redraws it
-(large, low-frequency steps, random scale and rotation) and the photo is lost.
-From noise it is the other way round (examples/render_from_noise.py).
+The pixel dream (the engine's octaves) keeps the photo's colours and light and
+adds the channel's patterns; the Fourier image, started from the same photo,
+excites the channel more but repaints the whole photo (its colours shift, every
+region fills with the pattern). From noise the Fourier image is the better one
+(examples/render_from_noise.py).
 
 python examples/render_photo_pixel_vs_fft.py PHOTO --weights ../shared/weights/inception_v3_notop_q8.h5
 """
