@@ -15,6 +15,7 @@ import argparse
 import importlib
 from pathlib import Path
 
+from deepdream.channels import channel_flag
 from inception_keras.cli_support import (
     DefaultsHelpFormatter,
     OneLineParser,
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layer", action="append", metavar="NAME[:WEIGHT]",
                         help="layer to maximise, repeatable or a comma list "
                              "(default: mixed3:1.0,mixed5:1.5)")
-    parser.add_argument("--channel", type=int, help="maximise this one channel of the layer(s)")
+    parser.add_argument("--channel", type=channel_flag, help="maximise this one channel of the layer(s)")
     parser.add_argument("--guide", metavar="IMAGE", help="guide image: dream toward its features")
     parser.add_argument("-o", "--output", help="output file (default: <input stem>_dream<suffix> here)")
     parser.add_argument("--octaves", type=int, default=DEFAULTS["octaves"], help="number of scales")

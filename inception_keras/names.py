@@ -14,6 +14,12 @@ network, never from a session counter:
   of `mixed9`/`mixed10`'s double-3x3 branch is `mixedN_branch3x3dbl_concat`;
 - Keras's public names are kept: `mixed0`..`mixed10`, `mixed9_0`,
   `mixed9_1`, `avg_pool`, `predictions`, and the input is `input`.
+
+`{unit}_pre_relu` names a unit's pre-activation (convolution and BatchNorm,
+before the ReLU). It is not a layer of its own: it resolves to `{unit}_bn`
+where the model has that layer (with BatchNorm folded into the convolution
+that layer is a pass-through, so its output is the convolution plus the
+folded bias), else to `{unit}_conv`.
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ SLIM_ALIASES = {
     "Logits": "predictions",
 }
 _ALIASES_BY_LOWER = {alias.lower(): name for alias, name in SLIM_ALIASES.items()}
+PRE_RELU_SUFFIX = "_pre_relu"
+# Where a unit's pre-activation lives, in order of preference.
+PRE_RELU_LAYER_SUFFIXES = ("_bn", "_conv")
 
 
 def canonical_layer_name(name: str) -> str:
@@ -56,20 +65,38 @@ def canonical_layer_name(name: str) -> str:
 def resolve_layer_name(model: keras.Model, name: str) -> str:
     """Returns the name of the layer of `model` that `name` (or its alias) means.
 
+    `{unit}_pre_relu` resolves to the layer holding the unit's
+    pre-activation: `{unit}_bn`, or `{unit}_conv` where there is no `_bn`.
+
     Raises:
         ValueError: no such layer; the message lists the closest valid names.
     """
     layer_names = [layer.name for layer in model.layers]
+    by_lower = {n.lower(): n for n in layer_names}
     canonical = canonical_layer_name(name)
+    if canonical.lower().endswith(PRE_RELU_SUFFIX):
+        unit = canonical[: -len(PRE_RELU_SUFFIX)]
+        for suffix in PRE_RELU_LAYER_SUFFIXES:
+            if f"{unit}{suffix}".lower() in by_lower:
+                return by_lower[f"{unit}{suffix}".lower()]
     if canonical in layer_names:
         return canonical
-    by_lower = {n.lower(): n for n in layer_names}
     if canonical.lower() in by_lower:
         return by_lower[canonical.lower()]
-    candidates = layer_names + list(SLIM_ALIASES)
+    candidates = layer_names + pre_relu_names(model) + list(SLIM_ALIASES)
     close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.5)
     hint = f" Closest valid names: {', '.join(close)}." if close else ""
     raise ValueError(
         f"Unknown layer name: {name!r}.{hint} "
         "List them with `python -m inception_keras layers`."
     )
+
+
+def pre_relu_names(model: keras.Model) -> list[str]:
+    """The `{unit}_pre_relu` name of every convolution unit of `model` (one with a `{unit}_relu`)."""
+    layer_names = {layer.name for layer in model.layers}
+    units = [name[: -len("_relu")] for name in (layer.name for layer in model.layers) if name.endswith("_relu")]
+    return [
+        f"{unit}{PRE_RELU_SUFFIX}" for unit in units
+        if any(f"{unit}{suffix}" in layer_names for suffix in PRE_RELU_LAYER_SUFFIXES)
+    ]
