@@ -28,6 +28,8 @@ OUTPUT_SUFFIXES = H264_SUFFIXES | {".gif", ".webp"}
 DEFAULT_CRF = 18
 DEFAULT_FPS = Fraction(24)
 WEBP_QUALITY = 85
+# FFmpeg demuxers of the input containers (FFmpeg would also "read" a text file as ANSI art).
+INPUT_DEMUXERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "gif"})
 # FFmpeg's GIF timing is in 1/100 s; faster rates play wrongly in browsers.
 MAX_GIF_FPS = 50
 
@@ -45,7 +47,10 @@ class VideoInfo:
 
 
 def probe_video(path) -> VideoInfo:
-    """Reads a video's size, rate, audio and frame count; demuxes every packet to count frames.
+    """Reads a video's size, rate, audio and frame count; demuxes every packet (decodes none).
+
+    The packets are counted against the frame count or duration the header
+    announces, so a file cut short is found before any frame is dreamed.
 
     Raises:
         ValueError: the file is missing, empty, not a video, has no frames,
@@ -59,8 +64,15 @@ def probe_video(path) -> VideoInfo:
     with _opened(path) as container:
         stream = _video_stream(container, path)
         announced = stream.frames
+        packets, end = 0, 0.0
         try:
-            packets = sum(1 for packet in container.demux(stream) if packet.size > 0)
+            for packet in container.demux():
+                if packet.size == 0:
+                    continue
+                if packet.stream.index == stream.index:
+                    packets += 1
+                if packet.pts is not None and packet.time_base is not None:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
         except av.error.FFmpegError as error:
             raise ValueError(f"Input video is unreadable or truncated: {path} ({error})") from None
         info = VideoInfo(
@@ -68,11 +80,18 @@ def probe_video(path) -> VideoInfo:
             fps=_frame_rate(stream), frame_count=packets,
             has_audio=any(s.type == "audio" for s in container.streams),
         )
+        start = (container.start_time or 0) / av.time_base
+        announced_seconds = (container.duration or 0) / av.time_base
     if packets == 0:
         raise ValueError(f"Input video has no frames: {path}")
     if announced and packets < announced:
         raise ValueError(
             f"Input video is truncated: {path} holds {packets} of the {announced} frames its header announces."
+        )
+    if announced_seconds and end - start < announced_seconds - max(0.25, 3 / info.fps):
+        raise ValueError(
+            f"Input video is truncated: {path} ends at {end - start:.2f} s of the "
+            f"{announced_seconds:.2f} s its header announces."
         )
     return info
 
@@ -177,9 +196,16 @@ def check_output_suffix(path) -> None:
 
 def _opened(path: Path):
     try:
-        return av.open(str(path), "r")
+        container = av.open(str(path), "r")
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise ValueError(f"Not a video file (or an unsupported or truncated one): {path} ({error})") from None
+    if container.format.name not in INPUT_DEMUXERS:
+        container.close()
+        raise ValueError(
+            f"Not a video file: {path} reads as {container.format.long_name!r}; "
+            f"give an {', '.join(sorted(VIDEO_SUFFIXES))} file."
+        )
+    return container
 
 
 def _video_stream(container, path: Path):
