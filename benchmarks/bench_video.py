@@ -50,9 +50,13 @@ def load_photo(path: str | None) -> np.ndarray:
 
         return skimage.data.coffee()
     except ImportError:
+        pass
+    try:
         import matplotlib.cbook
 
         return load_image(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    except ImportError:
+        raise SystemExit("no photo: install scikit-image or matplotlib, or pass --photo PATH") from None
 
 
 def camera_matrices(photo_shape, width: int, height: int, frames: int, pan: float = 0.25, zoom: float = 1.35):
@@ -123,7 +127,7 @@ def run_case(engine, case: dict, clip, matrices, args) -> tuple[dict, list[np.nd
     else:
         dreamer = FrameDreamer(engine, dream_options, frame_steps=case.get("frame_steps", 1),
                                blend=case.get("blend", 1.0), flow=case["kind"] == "flow",
-                               flow_preset=args.flow_preset)
+                               flow_preset=args.flow_preset, hold_level=case.get("hold_level", True))
         outputs = [dreamer.dream(frame) for frame in clip]
     seconds = time.perf_counter() - start
     row = dict(case=case["name"], size=f"{args.width}x{args.height}", frames=len(clip),
@@ -148,8 +152,9 @@ def cases_from(args) -> list[dict]:
         if name == "flow":
             for steps in args.frame_steps.split(","):
                 for blend in args.blend.split(","):
-                    cases.append(dict(kind="flow", name=f"flow steps={steps} blend={blend}",
-                                      frame_steps=int(steps), blend=float(blend)))
+                    for hold in args.hold_level.split(","):
+                        cases.append(dict(kind="flow", name=f"flow steps={steps} blend={blend} hold={hold}",
+                                          frame_steps=int(steps), blend=float(blend), hold_level=hold == "on"))
         elif name in ("input", "no-flow"):
             cases.append(dict(kind=name, name=name))
         else:
@@ -200,6 +205,45 @@ def device_name() -> str:
     return f"{backend} CPU {cpu}, {os.cpu_count()} cores"
 
 
+def peak_memory(args) -> list[dict]:
+    """Peak RSS of `python -m deepdream CLIP` on the first N frames of one clip, for each N of `--memory`."""
+    import subprocess
+    import tempfile
+
+    from deepdream.video_io import write_video
+
+    width, height = (int(v) for v in args.memory_size.split("x"))
+    counts = [int(n) for n in args.memory.split(",")]
+    photo = load_photo(args.photo)
+    matrices = camera_matrices(photo.shape, width, height, max(counts))
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        clip = write_video(render_clip(photo, matrices, width, height), Path(folder) / "clip.mp4", fps=24)
+        for count in counts:
+            command = [sys.executable, "-m", "deepdream", str(clip), "-o", str(Path(folder) / f"out{count}.mp4"),
+                       "--weights", args.weights, "--layer", args.layer, "--octaves", "1", "--steps", "1",
+                       "--frame-steps", "1", "--max-frames", str(count), "--quiet"]
+            env = dict(os.environ, PYTHONPATH=str(ROOT))
+            start = time.perf_counter()
+            process = subprocess.Popen(command, env=env)
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode != 0:
+                raise SystemExit(f"{' '.join(command)} failed with status {process.returncode}")
+            rows.append(dict(size=f"{width}x{height}", frames=count, peak_rss_mb=usage.ru_maxrss / 1024,
+                             seconds=time.perf_counter() - start))
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    return rows
+
+
+def memory_markdown(rows) -> str:
+    lines = ["| clip | frames | peak RSS (MB) | vs the fewest frames |", "|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['size']} | {row['frames']} | {row['peak_rss_mb']:.0f} | "
+                     f"{row['peak_rss_mb'] / rows[0]['peak_rss_mb']:.3f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", required=True, help="Inception-v3 conv-base weights file ('none': random)")
@@ -211,13 +255,22 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=20, help="steps per octave (first frame and no-flow)")
     parser.add_argument("--frame-steps", default="5", help="comma list: steps on each later frame")
     parser.add_argument("--blend", default="0.9", help="comma list: share of the residual carried")
+    parser.add_argument("--hold-level", default="on", help="comma list of on/off: hold the residual's level")
     parser.add_argument("--flow-preset", default="medium", choices=("ultrafast", "fast", "medium"))
     parser.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "float16"))
     parser.add_argument("--tile-size", type=int, default=512)
     parser.add_argument("--photo", help="photo to pan over (default: scikit-image's coffee)")
     parser.add_argument("--save-frames", metavar="DIR", help="save the middle frame of each case as PNG here")
+    parser.add_argument("--memory", metavar="N,M", help="instead: peak RSS of the CLI on N and M frames")
+    parser.add_argument("--memory-size", default="640x360", help="WxH of the clip for --memory")
     args = parser.parse_args()
     args.width, args.height = (int(v) for v in args.size.split("x"))
+    command = "python benchmarks/bench_video.py " + " ".join(sys.argv[1:])
+    if args.memory:
+        rows = peak_memory(args)
+        table = f"Command: `{command}`\n\n{memory_markdown(rows)}"
+        _publish(table, dict(command=command, device=device_name(), memory_rows=rows), "bench_video_memory")
+        return 0
 
     from deepdream import DeepDream
 
@@ -244,18 +297,20 @@ def main() -> int:
             for index in (0, len(outputs) // 2, len(outputs) - 1):
                 save_image(outputs[index], folder / f"{case['name'].replace(' ', '_')}_{index:03d}.png")
     device = device_name()
-    table = markdown(rows, args, device)
-    command = "python benchmarks/bench_video.py " + " ".join(sys.argv[1:])
-    report = dict(device=device, command=command, rows=rows)
+    table = f"Command: `{command}`\n\n{markdown(rows, args, device)}"
+    _publish(table, dict(device=device, command=command, rows=rows), f"bench_video_{args.width}x{args.height}")
+    return 0
+
+
+def _publish(table: str, report: dict, name: str) -> None:
+    """Writes `<name>.md` and `<name>.json` into `$OUT` when it is set; prints both either way."""
     out = os.environ.get("OUT")
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        name = f"bench_video_{args.width}x{args.height}"
-        (Path(out) / f"{name}.md").write_text(f"Command: `{command}`\n\n{table}")
+        (Path(out) / f"{name}.md").write_text(table)
         (Path(out) / f"{name}.json").write_text(json.dumps(report, indent=2))
-    print(f"Command: `{command}`\n\n{table}")
+    print(table)
     print(json.dumps(report))
-    return 0
 
 
 if __name__ == "__main__":

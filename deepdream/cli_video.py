@@ -109,7 +109,7 @@ def _run_video(args) -> int:
         if index >= finished:
             return dreamer.dream(frame)
         dreamed = store.load(index)
-        if index == finished - 1:
+        if index in (0, finished - 1):  # the first frame sets the level held, the last carries on
             dreamer.restore(frame, dreamed)
         return dreamed
 

@@ -5,11 +5,14 @@ frame starts from the new input frame plus the previous dream's residual
 (dream minus its input frame), carried along the optical flow of the *input*
 frames and zeroed where the forward-backward check finds occlusion or the
 point came from outside the frame (`deepdream.flow`). A short ascent at full
-size (`frame_steps`) follows. `blend` is the share of the residual carried
-over; with `blend < 1` the residual settles where what a frame's ascent adds
-equals what the blend takes away, so the dream neither fades nor grows over a
-long clip. Without flow every frame is dreamed from scratch (DeepDreamVideo's
-way), which flickers.
+size (`frame_steps`) follows.
+
+Drift: each frame's ascent adds to what was carried, so a residual carried
+whole grows from frame to frame ("brighter and brighter"). Two controls keep
+it level: `blend`, the share of the residual carried over, and the level
+hold: the carried residual is scaled down, never up, to the root-mean-square
+size of the first frame's residual. Without flow every frame is dreamed from
+scratch (DeepDreamVideo's way), which flickers.
 """
 
 from __future__ import annotations
@@ -41,10 +44,13 @@ class FrameDreamer:
             from scratch. Defaults to `True`.
         flow_preset: DIS preset, "ultrafast", "fast" or "medium". Defaults to
             "medium".
+        hold_level: scale the carried residual down to the size of the first
+            frame's residual when it has grown past it. Defaults to `True`.
     """
 
     def __init__(self, engine, dream_options: dict | None = None, frame_steps: int = DEFAULT_FRAME_STEPS,
-                 blend: float = DEFAULT_BLEND, flow: bool = True, flow_preset: str = optical.DEFAULT_PRESET):
+                 blend: float = DEFAULT_BLEND, flow: bool = True, flow_preset: str = optical.DEFAULT_PRESET,
+                 hold_level: bool = True):
         if frame_steps < 1:
             raise ValueError(f"`frame_steps` must be at least 1. Received: frame_steps={frame_steps}")
         if not 0.0 <= blend <= 1.0:
@@ -59,6 +65,8 @@ class FrameDreamer:
         self.blend = blend
         self.flow = flow
         self.flow_preset = flow_preset
+        self.hold_level = hold_level
+        self.level: float | None = None
         self.previous_frame: np.ndarray | None = None
         self.residual: np.ndarray | None = None
 
@@ -71,7 +79,7 @@ class FrameDreamer:
             dreamed = self.engine.dream(frame, **self.dream_options).astype(np.float32)
         else:
             motion = optical.motion_between(self.previous_frame, frame, self.flow_preset)
-            start = frame + self.blend * motion.carry(self.residual)
+            start = frame + self._held(self.blend * motion.carry(self.residual))
             options = self.dream_options
             dreamed = np.clip(self.engine.refine(
                 start, self.frame_steps, options["step_size"], options["jitter"], options["lapnorm"],
@@ -86,11 +94,18 @@ class FrameDreamer:
     def _remember(self, frame: np.ndarray, dreamed: np.ndarray) -> None:
         self.previous_frame = frame
         self.residual = dreamed - frame.astype(np.float32)
+        if self.level is None:
+            self.level = _rms(self.residual)
+
+    def _held(self, carried: np.ndarray) -> np.ndarray:
+        if not self.hold_level or not self.level:
+            return carried
+        return carried * min(1.0, self.level / max(_rms(carried), 1e-6))
 
 
 def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | None = None,
                  frame_steps: int = DEFAULT_FRAME_STEPS, blend: float = DEFAULT_BLEND, flow: bool = True,
-                 flow_preset: str = optical.DEFAULT_PRESET) -> Iterator[np.ndarray]:
+                 flow_preset: str = optical.DEFAULT_PRESET, hold_level: bool = True) -> Iterator[np.ndarray]:
     """Dreams any iterable of `(H, W, 3)` uint8 frames; yields the dreamed frames one by one.
 
     Frames are pulled one at a time, so a generator (`read_video`, a camera)
@@ -102,9 +117,13 @@ def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | Non
         >>> engine = DeepDream("mixed4")
         >>> write_video(dream_frames(engine, read_video("clip.mp4")), "clip_dream.mp4", fps=25)
     """
-    dreamer = FrameDreamer(engine, dream_options, frame_steps, blend, flow, flow_preset)
+    dreamer = FrameDreamer(engine, dream_options, frame_steps, blend, flow, flow_preset, hold_level)
     for frame in frames:
         yield dreamer.dream(frame)
+
+
+def _rms(image: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(image))))
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
