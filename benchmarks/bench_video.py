@@ -118,17 +118,17 @@ def objective_of(engine, image: np.ndarray) -> float:
 
 def run_case(engine, case: dict, clip, matrices, args) -> tuple[dict, list[np.ndarray]]:
     from deepdream import flow as optical
-    from deepdream.video_dream import FrameDreamer
+    from deepdream.video_dream import dream_frames
 
     dream_options = dict(octaves=args.octaves, steps=args.steps, seed=0)
     start = time.perf_counter()
     if case["kind"] == "input":
         outputs = list(clip)
     else:
-        dreamer = FrameDreamer(engine, dream_options, frame_steps=case.get("frame_steps", 1),
-                               blend=case.get("blend", 1.0), flow=case["kind"] == "flow",
-                               flow_preset=args.flow_preset, hold_level=case.get("hold_level", True))
-        outputs = [dreamer.dream(frame) for frame in clip]
+        outputs = list(dream_frames(engine, clip, dream_options, frame_steps=case.get("frame_steps", 1),
+                                    blend=case.get("blend", 1.0), flow=case["kind"] == "flow",
+                                    flow_preset=args.flow_preset, hold_level=case.get("hold_level", True),
+                                    lookahead=args.lookahead))
     seconds = time.perf_counter() - start
     row = dict(case=case["name"], size=f"{args.width}x{args.height}", frames=len(clip),
                seconds_per_frame=seconds / len(clip), clip_seconds=seconds)
@@ -256,6 +256,8 @@ def main() -> int:
     parser.add_argument("--frame-steps", default="5", help="comma list: steps on each later frame")
     parser.add_argument("--blend", default="0.9", help="comma list: share of the residual carried")
     parser.add_argument("--hold-level", default="on", help="comma list of on/off: hold the residual's level")
+    parser.add_argument("--lookahead", action="store_true",
+                        help="compute the next frame's flow on a CPU thread while a frame is dreamed (GPU)")
     parser.add_argument("--flow-preset", default="medium", choices=("ultrafast", "fast", "medium"))
     parser.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "float16"))
     parser.add_argument("--tile-size", type=int, default=512)

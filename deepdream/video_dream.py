@@ -70,15 +70,20 @@ class FrameDreamer:
         self.previous_frame: np.ndarray | None = None
         self.residual: np.ndarray | None = None
 
-    def dream(self, frame: np.ndarray) -> np.ndarray:
-        """Dreams the next frame, an `(H, W, 3)` uint8 array; returns the dream, uint8."""
+    def dream(self, frame: np.ndarray, motion: optical.Motion | None = None) -> np.ndarray:
+        """Dreams the next frame, an `(H, W, 3)` uint8 array; returns the dream, uint8.
+
+        `motion` from the previous input frame to this one may be given when
+        it was computed ahead (`dream_frames(..., lookahead=True)`).
+        """
         frame = np.asarray(frame)
         if self.previous_frame is not None and frame.shape != self.previous_frame.shape:
             raise ValueError(f"Every frame must be of one size: {self.previous_frame.shape} then {frame.shape}.")
         if not self.flow or self.previous_frame is None:
             dreamed = self.engine.dream(frame, **self.dream_options).astype(np.float32)
         else:
-            motion = optical.motion_between(self.previous_frame, frame, self.flow_preset)
+            if motion is None:
+                motion = optical.motion_between(self.previous_frame, frame, self.flow_preset)
             start = frame + self._held(self.blend * motion.carry(self.residual))
             options = self.dream_options
             dreamed = np.clip(self.engine.refine(
@@ -105,11 +110,15 @@ class FrameDreamer:
 
 def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | None = None,
                  frame_steps: int = DEFAULT_FRAME_STEPS, blend: float = DEFAULT_BLEND, flow: bool = True,
-                 flow_preset: str = optical.DEFAULT_PRESET, hold_level: bool = True) -> Iterator[np.ndarray]:
+                 flow_preset: str = optical.DEFAULT_PRESET, hold_level: bool = True,
+                 lookahead: bool = False) -> Iterator[np.ndarray]:
     """Dreams any iterable of `(H, W, 3)` uint8 frames; yields the dreamed frames one by one.
 
     Frames are pulled one at a time, so a generator (`read_video`, a camera)
-    is never read ahead. The arguments are those of `FrameDreamer`.
+    is not read ahead unless `lookahead` is set: then the next frame is read
+    and the optical flow to it computed on a CPU thread while the current
+    frame is dreamed (worth it when the dream runs on a GPU). The other
+    arguments are those of `FrameDreamer`.
 
     Example:
         >>> from deepdream import DeepDream
@@ -118,8 +127,23 @@ def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | Non
         >>> write_video(dream_frames(engine, read_video("clip.mp4")), "clip_dream.mp4", fps=25)
     """
     dreamer = FrameDreamer(engine, dream_options, frame_steps, blend, flow, flow_preset, hold_level)
-    for frame in frames:
-        yield dreamer.dream(frame)
+    if not (lookahead and flow):
+        for frame in frames:
+            yield dreamer.dream(frame)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    iterator = iter(frames)
+    current = next(iterator, None)
+    motion = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while current is not None:
+            following = next(iterator, None)
+            future = None if following is None else pool.submit(optical.motion_between, current, following,
+                                                                 flow_preset)
+            yield dreamer.dream(current, motion)
+            motion = None if future is None else future.result()
+            current = following
 
 
 def _rms(image: np.ndarray) -> float:

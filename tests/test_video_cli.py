@@ -180,3 +180,23 @@ def test_flow_guided_frames_are_steadier_than_dreams_from_scratch(trained_weight
     guided = list(dream_frames(engine, clip, options, frame_steps=3))
     scratch = list(dream_frames(engine, clip, options, flow=False))
     assert flicker(guided) < 0.5 * flicker(scratch)
+
+
+def test_lookahead_computes_the_same_frames_reading_one_ahead(engine):
+    from deepdream.video_dream import dream_frames
+
+    pulled = []
+
+    def frames():
+        for index in range(4):
+            pulled.append(index)
+            yield moving_square(index)
+
+    options = dict(octaves=1, steps=1)
+    ahead = dream_frames(engine, frames(), options, frame_steps=1, lookahead=True)
+    first = next(ahead)
+    assert pulled == [0, 1]  # the next frame is read (and its flow started) while this one is dreamed
+    rest = list(ahead)
+    plain = list(dream_frames(engine, (moving_square(i) for i in range(4)), options, frame_steps=1))
+    for a, b in zip([first, *rest], plain):
+        assert np.max(np.abs(a.astype(int) - b)) <= 1
