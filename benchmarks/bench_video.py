@@ -246,7 +246,7 @@ def memory_markdown(rows) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", required=True, help="Inception-v3 conv-base weights file ('none': random)")
+    parser.add_argument("--weights", help="Inception-v3 conv-base weights file ('none': random); required")
     parser.add_argument("--size", default="480x270", help="WxH of the clip")
     parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--cases", default="input,no-flow,flow")
@@ -263,11 +263,21 @@ def main() -> int:
     parser.add_argument("--tile-size", type=int, default=512)
     parser.add_argument("--photo", help="photo to pan over (default: scikit-image's coffee)")
     parser.add_argument("--save-frames", metavar="DIR", help="save the middle frame of each case as PNG here")
+    parser.add_argument("--write-clip", metavar="PATH", help="instead: write the pan-and-zoom clip to PATH (24 fps)")
     parser.add_argument("--memory", metavar="N,M", help="instead: peak RSS of the CLI on N and M frames")
     parser.add_argument("--memory-size", default="640x360", help="WxH of the clip for --memory")
     args = parser.parse_args()
     args.width, args.height = (int(v) for v in args.size.split("x"))
     command = "python benchmarks/bench_video.py " + " ".join(sys.argv[1:])
+    if args.write_clip:
+        from deepdream.video_io import write_video
+
+        photo = load_photo(args.photo)
+        matrices = camera_matrices(photo.shape, args.width, args.height, args.frames)
+        write_video(render_clip(photo, matrices, args.width, args.height), args.write_clip, fps=24)
+        return 0
+    if not args.weights:
+        parser.error("--weights is required")
     if args.memory:
         rows = peak_memory(args)
         table = f"Command: `{command}`\n\n{memory_markdown(rows)}"
@@ -300,7 +310,8 @@ def main() -> int:
                 save_image(outputs[index], folder / f"{case['name'].replace(' ', '_')}_{index:03d}.png")
     device = device_name()
     table = f"Command: `{command}`\n\n{markdown(rows, args, device)}"
-    _publish(table, dict(device=device, command=command, rows=rows), f"bench_video_{args.width}x{args.height}")
+    _publish(table, dict(device=device, command=command, rows=rows),
+             f"bench_video_{args.width}x{args.height}_{args.precision}{'_lookahead' if args.lookahead else ''}")
     return 0
 
 
