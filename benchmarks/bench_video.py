@@ -59,14 +59,16 @@ def load_photo(path: str | None) -> np.ndarray:
         raise SystemExit("no photo: install scikit-image or matplotlib, or pass --photo PATH") from None
 
 
-def camera_matrices(photo_shape, width: int, height: int, frames: int, pan: float = 0.25, zoom: float = 1.35):
-    """Affine maps photo -> frame for each frame: the view pans by `pan` of the photo and zooms in `zoom`x."""
+def camera_matrices(photo_shape, width: int, height: int, frames: int, pan: float = 0.25, zoom: float = 1.35,
+                    span: int = 32):
+    """Affine maps photo -> frame for each frame: over `span` frames the view pans by `pan` of the photo
+    and zooms in `zoom`x; a shorter clip moves as fast and stops early, a longer one goes on."""
     photo_height, photo_width = photo_shape[:2]
     # The first view: the largest frame-shaped window that leaves room to pan.
     view_width = min(photo_width * (1 - pan), photo_height * width / height)
     matrices = []
     for index in range(frames):
-        t = index / max(1, frames - 1)
+        t = index / (span - 1)
         scale_view = view_width / zoom**t
         centre_x = photo_width / 2 + (t - 0.5) * pan * photo_width * 0.9
         centre_y = photo_height / 2
