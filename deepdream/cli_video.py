@@ -9,9 +9,12 @@ the output (`deepdream.frame_store`), so an interrupted job continues with
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import signal
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -144,8 +147,10 @@ def _write(args, output: Path, store, finished: int, count: int, fps: Fraction,
 
     bar = None if args.quiet else _frame_bar(count, finished)
 
-    def stored() -> Iterator[np.ndarray]:
+    def stored(interrupted) -> Iterator[np.ndarray]:
         for index, frame in frames:
+            if interrupted():
+                raise KeyboardInterrupt
             if index >= finished:
                 store.save(index, frame)
                 if bar is not None:
@@ -153,13 +158,38 @@ def _write(args, output: Path, store, finished: int, count: int, fps: Fraction,
             yield frame
 
     try:
-        write_video(stored(), output, fps=fps, crf=args.crf, **audio)
+        with _ctrl_c_noted() as interrupted:
+            write_video(stored(interrupted), output, fps=fps, crf=args.crf, **audio)
     finally:
         if bar is not None:
             bar.close()
     store.remove()
     if not args.quiet:
         print(f"deepdream: wrote {output}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _ctrl_c_noted():
+    """Yields `interrupted() -> bool`; Ctrl-C both raises `KeyboardInterrupt` and is noted.
+
+    Some native code in the frame loop swallows the `KeyboardInterrupt` a
+    Ctrl-C raises while it runs (seen: the job then finished with exit 0), so
+    the loop also checks the note between frames.
+    """
+    noted = []
+
+    def on_ctrl_c(signum, stack):
+        noted.append(signum)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield lambda: bool(noted)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _output_path(args, source: Path, tag: str, default_suffix: str) -> Path:
