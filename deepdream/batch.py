@@ -97,7 +97,8 @@ def dream_files(engine, sources: list[Path], output_dir: Path, dream_options: di
         output_dir: an existing folder; outputs are `<stem>_dream<suffix>`.
         dream_options: keyword arguments of `DeepDream.dream`.
         max_side: downscale inputs so no side exceeds this. Defaults to `None`.
-        on_file: called as `on_file(source, error_or_None)` after each file.
+        on_file: called as `on_file(source, error_or_None)` after each file;
+            an error message always names its source.
 
     Returns:
         A `BatchReport`.
@@ -109,6 +110,8 @@ def dream_files(engine, sources: list[Path], output_dir: Path, dream_options: di
             error = None
         except ValueError as failure:
             error = " ".join(str(failure).split())
+            if str(source) not in error:
+                error = f"{source}: {error}"
             report.failed.append((source, error))
         if on_file is not None:
             on_file(source, error)

@@ -51,13 +51,25 @@ def run(args) -> int:
 
     sources, output_dir = prepare(args)
     engine = cli_options.build_engine(args)
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
+    bar = None if args.quiet else _image_bar(len(sources))
 
-        bar = tqdm(total=len(sources), desc="images", unit="image", file=sys.stderr)
-    report = dream_files(engine, sources, output_dir, cli_options.dream_options(args),
-                         max_side=args.max_side, on_file=(lambda source, error: bar.update(1)) if bar else None)
-    if bar is not None:
-        bar.close()
+    def on_file(source: Path, error: str | None) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"{source.name}{' failed' if error else ''}")
+
+    try:
+        report = dream_files(engine, sources, output_dir, cli_options.dream_options(args),
+                             max_side=args.max_side, on_file=on_file)
+    finally:
+        if bar is not None:
+            bar.close()
     return report_failures(report.failed, len(report.written))
+
+
+def _image_bar(total: int):
+    """A tqdm bar on stderr: images k/N, seconds per image, elapsed and ETA."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="images", unit="image", file=sys.stderr,
+                bar_format="{desc}: {n}/{total} |{bar}| {rate_inv_fmt}, {elapsed} elapsed, ETA {remaining} {postfix}")

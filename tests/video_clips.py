@@ -1,0 +1,96 @@
+"""Tiny videos made with PyAV for the tests: a bright square moving across a textured background."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9", ".avi": "mpeg4",
+          ".gif": "gif"}
+AUDIO_RATE = 16000
+
+
+def moving_square(index: int, width: int = 96, height: int = 80, speed: int = 4) -> np.ndarray:
+    """Frame `index`: a smooth background and a 24-pixel orange square `speed` pixels further right."""
+    rows, columns = np.mgrid[0:height, 0:width]
+    frame = np.stack([40 + 60 * rows / height, 60 + 60 * columns / width, np.full_like(rows, 90.0)], axis=-1)
+    left = 8 + speed * index
+    frame[28:52, left:left + 24] = (230, 140, 40)
+    return frame.astype(np.uint8)
+
+
+def square_left_edge(frame: np.ndarray) -> float:
+    """Column where the orange square starts (the first column that is mostly orange)."""
+    orange = (frame[..., 0] > 180) & (frame[..., 2] < 90)
+    columns = np.flatnonzero(orange[28:52].mean(axis=0) > 0.5)
+    return float(columns[0]) if len(columns) else float("nan")
+
+
+def write_clip(path, frames: int = 10, width: int = 96, height: int = 80, fps: int = 12,
+               audio: bool = False, faststart: bool = False) -> Path:
+    """Writes a clip of `moving_square` frames; with `audio`, a 440 Hz AAC tone as long as the video."""
+    path = Path(path)
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream(CODECS[path.suffix], rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "pal8" if path.suffix == ".gif" else "yuv420p"
+        sound = None
+        if audio:
+            sound = container.add_stream("aac", rate=AUDIO_RATE)
+            sound.layout = "mono"
+        for index in range(frames):
+            frame = _video_frame(moving_square(index, width, height), path.suffix == ".gif")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        container.mux(stream.encode())
+        if sound is not None:
+            samples = AUDIO_RATE * frames // fps
+            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / AUDIO_RATE)).astype(np.float32)[None]
+            for start in range(0, samples, 1024):
+                chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
+                                                   format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts = AUDIO_RATE, start
+                for packet in sound.encode(chunk):
+                    container.mux(packet)
+            container.mux(sound.encode())
+    return path
+
+
+def _video_frame(pixels: np.ndarray, palette: bool) -> av.VideoFrame:
+    if not palette:
+        return av.VideoFrame.from_ndarray(pixels, format="rgb24")
+    from PIL import Image
+
+    quantized = Image.fromarray(pixels).quantize(256)
+    colours = np.zeros((256, 3), np.uint8)
+    used = np.frombuffer(bytes(quantized.getpalette()), np.uint8).reshape(-1, 3)[:256]
+    colours[: len(used)] = used
+    argb = np.concatenate([np.full((256, 1), 255, np.uint8), colours], axis=1)
+    return av.VideoFrame.from_ndarray((np.asarray(quantized), argb), format="pal8")
+
+
+def audio_packets(path) -> list[bytes]:
+    """The payloads of the first audio stream's packets."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return []
+        return [bytes(packet) for packet in container.demux(container.streams.audio[0]) if packet.size]
+
+
+def write_audio_only(path) -> Path:
+    """An .mp4 holding only an AAC stream (no video)."""
+    with av.open(str(path), "w") as container:
+        sound = container.add_stream("aac", rate=AUDIO_RATE)
+        sound.layout = "mono"
+        tone = np.zeros((1, 4096), np.float32)
+        for start in range(0, 4096, 1024):
+            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
+                                               format="fltp", layout="mono")
+            chunk.sample_rate, chunk.pts = AUDIO_RATE, start
+            for packet in sound.encode(chunk):
+                container.mux(packet)
+        container.mux(sound.encode())
+    return Path(path)
