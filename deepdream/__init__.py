@@ -1,4 +1,4 @@
-"""DeepDream on Inception-v3: octaves, tiled gradients, Laplacian normalisation, guides.
+"""DeepDream on Inception-v3: photos, folders, videos, zoom animations and renders from noise.
 
 Names are imported on first use, so `python -m deepdream` can configure the
 backend's logging before Keras loads.
@@ -13,6 +13,16 @@ _EXPORTS = {
     "LayerTerm": "deepdream.objectives",
     "parse_layer_spec": "deepdream.objectives",
     "octave_shapes": "deepdream.octaves",
+    "Renderer": "deepdream.render",
+    "render": "deepdream.render",
+    "gallery": "deepdream.gallery",
+    "dream_frames": "deepdream.video_dream",
+    "probe_video": "deepdream.video_io",
+    "read_video": "deepdream.video_io",
+    "write_video": "deepdream.video_io",
+    "zoom_frames": "deepdream.zoom",
+    "collect_inputs": "deepdream.batch",
+    "dream_files": "deepdream.batch",
     "load_image": "inception_keras.images",
     "save_image": "inception_keras.images",
 }
