@@ -11,9 +11,10 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import gradients, normalization, tiling
+from deepdream import gradients, normalization, tiling, transforms
 from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
 from deepdream.octaves import octave_shapes
+from deepdream.parameterization import PixelImage
 from inception_keras.folding import fold_batch_norm
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
 from inception_keras.introspection import feature_extractor
@@ -128,7 +129,9 @@ class DeepDream:
             base = keras.ops.image.resize(original, shape, interpolation="bilinear", antialias=True)
             detail = keras.ops.zeros_like(base) if detail is None else keras.ops.image.resize(
                 detail, shape, interpolation="bilinear")
-            dreamed, losses = self._ascend(base + detail, steps, step_size, jitter, lapnorm, rng)
+            parameters, losses = self.ascend(PixelImage(base + detail), steps, step_size,
+                                             transforms.jitter(jitter), _normalizer(lapnorm), rng)
+            dreamed = parameters.image()
             detail = dreamed - base
             if on_octave is not None:
                 on_octave(index, len(shapes), float(keras.ops.convert_to_numpy(keras.ops.mean(losses))))
@@ -142,19 +145,54 @@ class DeepDream:
             return self._gradient(image)
         return tiling.tiled_gradient(image, self._gradient, self.tile_size, TILE_MARGIN)
 
-    def _ascend(self, image, steps, step_size, jitter, lapnorm, rng):
-        normalize = normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
+    def refine(self, image: np.ndarray, steps: int = 5, step_size: float = 0.01, jitter: int = 32,
+               lapnorm: bool = False, seed: int | None = 0) -> np.ndarray:
+        """Continues a dream at one scale: `steps` of ascent from `image`, no octaves.
+
+        Video and zoom frames start from a float image (a frame plus a carried
+        dream residual) and need only a short ascent at full size.
+
+        Args:
+            image: `(H, W, 3)` RGB, uint8 or float in 0..255.
+            steps: gradient-ascent steps. Defaults to 5.
+            step_size, jitter, lapnorm, seed: as in `dream`.
+
+        Returns:
+            The refined image, `(H, W, 3)` float32 in 0..255.
+        """
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={image.shape}")
+        _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
+        start = keras.ops.convert_to_tensor(image[None].astype("float32") / 127.5 - 1.0)
+        result, _ = self.ascend(PixelImage(start), steps, step_size, transforms.jitter(jitter),
+                                _normalizer(lapnorm), np.random.RandomState(seed))
+        return (keras.ops.convert_to_numpy(result.image()[0]) + 1.0) * 127.5
+
+    def ascend(self, parameters, steps: int, step_size: float, transform: Callable,
+               normalize: Callable, rng: np.random.RandomState):
+        """The one ascent loop every mode uses: `steps` of normalised gradient ascent.
+
+        Args:
+            parameters: what is optimised (`deepdream.parameterization`);
+                updated in place.
+            steps: number of steps.
+            step_size: length of a step for a normalised gradient.
+            transform: `transform(image, rng) -> (image', untransform)`
+                applied before each gradient (`deepdream.transforms`).
+            normalize: gradient normalisation (`deepdream.normalization`).
+            rng: the random state of the transforms.
+
+        Returns:
+            `(parameters, losses)`, the losses a `(steps,)` tensor.
+        """
         losses = []
         for _ in range(steps):
-            if jitter:
-                shift = tuple(int(v) for v in rng.randint(-jitter, jitter + 1, size=2))
-                loss, gradient = self.gradient(keras.ops.roll(image, shift, axis=(1, 2)))
-                gradient = keras.ops.roll(gradient, (-shift[0], -shift[1]), axis=(1, 2))
-            else:
-                loss, gradient = self.gradient(image)
-            image = keras.ops.clip(image + step_size * normalize(gradient), -1.0, 1.0)
+            image, untransform = transform(parameters.image(), rng)
+            loss, gradient = self.gradient(image)
+            parameters.apply(step_size * normalize(parameters.pullback(untransform(gradient))))
             losses.append(loss)
-        return image, keras.ops.stack(losses) if losses else keras.ops.zeros((1,))
+        return parameters, keras.ops.stack(losses) if losses else keras.ops.zeros((1,))
 
     def _count_trace(self):
         self.trace_count += 1
@@ -195,6 +233,10 @@ def dream(image: np.ndarray, layers: str = DEFAULT_LAYERS, weights="imagenet", *
     engine_options = {k: v for k, v in options.items() if k in engine_keys}
     dream_options = {k: v for k, v in options.items() if k not in engine_keys}
     return DeepDream(layers, weights=weights, **engine_options).dream(image, **dream_options)
+
+
+def _normalizer(lapnorm: bool) -> Callable:
+    return normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
 
 
 def _folded(model: keras.Model) -> keras.Model:

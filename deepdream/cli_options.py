@@ -1,0 +1,91 @@
+"""What every dream mode of the command line shares: checked numbers, the engine, the options, progress."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ENGINE_FLAGS = ("layer", "channel", "guide", "tile_size", "precision", "weights")
+
+
+def check_numbers(args) -> None:
+    """Raises `ValueError` naming the flag when a dream option is out of range."""
+    positive = {"--octaves": args.octaves, "--steps": args.steps, "--tile-size": args.tile_size}
+    for flag, value in positive.items():
+        if value < 1:
+            raise ValueError(f"{flag} must be at least 1. Received: {value}")
+    if not args.octave_scale > 1.0 or args.octave_scale > 4.0:
+        raise ValueError(f"--octave-scale must be above 1 and at most 4. Received: {args.octave_scale}")
+    if not 0 < args.step_size < 10:
+        raise ValueError(f"--step-size must be a positive number below 10. Received: {args.step_size}")
+    if args.jitter < 0:
+        raise ValueError(f"--jitter must be 0 or more. Received: {args.jitter}")
+    if args.max_side is not None and args.max_side < 75:
+        raise ValueError(f"--max-side must be at least 75. Received: {args.max_side}")
+    if args.channel is not None and args.channel < 0:
+        raise ValueError(f"--channel must be 0 or more. Received: {args.channel}")
+
+
+def engine_options(args) -> dict:
+    """The keyword arguments of `DeepDream(...)` that the flags give (plain data, picklable)."""
+    from deepdream.engine import DEFAULT_LAYERS
+    from inception_keras.images import load_image
+
+    return dict(
+        layers=args.layer or DEFAULT_LAYERS,
+        weights=None if args.weights.lower() == "none" else args.weights,
+        channel=args.channel,
+        guide=load_image(args.guide) if args.guide else None,
+        tile_size=args.tile_size,
+        precision=args.precision,
+    )
+
+
+def build_engine(args, **overrides):
+    """Builds the one `DeepDream` a run uses, from the flags."""
+    from deepdream.engine import DeepDream
+
+    options = engine_options(args)
+    options.update(overrides)
+    return DeepDream(options.pop("layers"), **options)
+
+
+def dream_options(args) -> dict:
+    """The keyword arguments of `DeepDream.dream(...)` that the flags give."""
+    return dict(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
+                step_size=args.step_size, jitter=args.jitter, lapnorm=args.lapnorm, seed=args.seed)
+
+
+def load_input_image(path, max_side: int | None = None) -> np.ndarray:
+    """Reads an input image, downscaled so no side exceeds `max_side` when given."""
+    from inception_keras.images import load_image, resize_image
+
+    image = load_image(path)
+    if max_side and max(image.shape[:2]) > max_side:
+        scale = max_side / max(image.shape[:2])
+        image = resize_image(image, max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+    return image
+
+
+def refuse_overwriting_input(source: Path, output: Path) -> None:
+    """Raises `ValueError` when `output` is the file `source`."""
+    if source.exists() and output.exists() and output.resolve() == source.resolve():
+        raise ValueError(f"The output {output} is the input; choose another -o/--output.")
+
+
+def octave_progress_bar(octaves: int):
+    """Returns an `on_octave(index, count, loss)` callback that drives a tqdm bar on stderr."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=octaves, desc="octaves", unit="octave", file=sys.stderr)
+
+    def on_octave(index: int, count: int, loss: float) -> None:
+        bar.total = count
+        bar.set_postfix(loss=f"{loss:.3f}")
+        bar.update(1)
+        if index + 1 == count:
+            bar.close()
+
+    return on_octave
