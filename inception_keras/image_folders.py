@@ -237,9 +237,9 @@ def _refuse_split_layout(data_dir: Path, class_dirs: list[Path]) -> None:
 
 def _header_problem(path: Path) -> str | None:
     """Why `path` is not an image a decoder can start on (one line), or `None`."""
-    if path.stat().st_size == 0:
-        return f"Input image is empty (0 bytes): {path}"
     try:
+        if path.stat().st_size == 0:
+            return f"Input image is empty (0 bytes): {path}"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
