@@ -1,6 +1,7 @@
 """Streaming vs in-memory training data for `finetune`: epoch time on 300 images, and peak memory as the set grows.
 
     python benchmarks/bench_finetune_data.py [--images 300] [--image-size 299] [--rounds 3]
+    python benchmarks/bench_finetune_data.py --data-only          # the loaders alone, no model
     python benchmarks/bench_finetune_data.py --memory 300,1200   # peak RSS of the finetune command
 
 Epoch time: one classifier per loader (random trunk: the arithmetic is the
@@ -10,6 +11,9 @@ is reported apart. The in-memory loader is `read_image_folder` fed to
 `Model.fit` as arrays, as `finetune` did before it streamed; "streaming"
 decodes every epoch, "streaming + cache" reads `--cache`'s `.npy` files after
 the first epoch.
+
+Data only: one pass over each loader's batches with no model, the loaders
+alternating: what the loading itself costs per epoch.
 
 Memory: `python -m inception_keras finetune` (1 epoch) under
 `/usr/bin/time -v` on the same kind of data set at each size; the ratio of
@@ -92,6 +96,37 @@ def time_epochs(data_dir: Path, cache_dir: Path, image_size: int, batch_size: in
     return seconds
 
 
+def time_data_passes(data_dir: Path, cache_dir: Path, image_size: int, batch_size: int,
+                     rounds: int) -> dict[str, list[float]]:
+    """Seconds per pass over each loader's batches, no model; the first entry of each is the first round."""
+    from inception_keras.data_pipeline import ImageDecoder, image_dataset
+    from inception_keras.image_folders import list_image_folder, read_image_folder
+
+    files = list_image_folder(data_dir)
+    streams = {
+        "streaming": image_dataset(files, ImageDecoder(image_size), batch_size, shuffle_seed=0),
+        "streaming + cache": image_dataset(files, ImageDecoder(image_size, cache_dir), batch_size, shuffle_seed=0),
+    }
+    seconds = {name: [] for name in ("in-memory", *streams)}
+    data = None
+    rng = np.random.RandomState(0)
+    for _ in range(rounds):
+        start = time.perf_counter()
+        if data is None:
+            data = read_image_folder(data_dir, image_size)
+        order = rng.permutation(len(data))
+        for begin in range(0, len(order), batch_size):
+            batch = order[begin:begin + batch_size]
+            data.images[batch].astype("float32"), data.one_hot_labels()[batch]
+        seconds["in-memory"].append(time.perf_counter() - start)
+        for name, stream in streams.items():
+            start = time.perf_counter()
+            for _ in stream:
+                pass
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
 def peak_rss_mb(data_dir: Path, image_size: int, batch_size: int, out_dir: Path) -> float:
     """Peak resident memory (MiB) of one `finetune` epoch on `data_dir`, from `/usr/bin/time -v`."""
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "inception_keras", "finetune", str(data_dir),
@@ -109,6 +144,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=299)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="epochs of each loader, alternating")
+    parser.add_argument("--data-only", action="store_true", help="time the loaders alone, without a model")
     parser.add_argument("--memory", default=None, metavar="N,M,...",
                         help="instead: peak RSS of the finetune command at these data set sizes")
     args = parser.parse_args()
@@ -126,8 +162,10 @@ def main() -> None:
             print(f"peak RSS ratio {sizes[-1]} / {sizes[0]} images: {peaks[sizes[-1]] / peaks[sizes[0]]:.3f}x")
             return
         data_dir = write_photo_dataset(folder / "data", args.images)
-        seconds = time_epochs(data_dir, folder / "cache", args.image_size, args.batch_size, args.rounds)
-    print(f"{args.images} images at {args.image_size} px, batch {args.batch_size}")
+        timer = time_data_passes if args.data_only else time_epochs
+        seconds = timer(data_dir, folder / "cache", args.image_size, args.batch_size, args.rounds)
+    print(f"{args.images} images at {args.image_size} px, batch {args.batch_size}"
+          f"{', data only (no model)' if args.data_only else ''}")
     for name, values in seconds.items():
         later = ", ".join(f"{value:.1f}" for value in values[1:])
         ratio = np.median(values[1:]) / np.median(seconds["in-memory"][1:])
