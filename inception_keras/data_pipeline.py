@@ -105,9 +105,8 @@ def image_dataset(files: ImageFolderFiles, decoder: ImageDecoder, batch_size: in
             after shuffling, so that workers sharing a seed read disjoint
             files. Defaults to `(1, 0)`: all files.
     """
-    image_size = decoder.image_size
-    one_hot = np.eye(len(files.class_names), dtype="float32")[files.labels]
-    dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in files.paths], one_hot))
+    image_size, classes = decoder.image_size, len(files.class_names)
+    dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in files.paths], files.labels))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
     if repeat:
@@ -118,7 +117,8 @@ def image_dataset(files: ImageFolderFiles, decoder: ImageDecoder, batch_size: in
 
     def decode(path, label):
         image, ok = tf.numpy_function(decoder, [path], (tf.uint8, tf.bool), name="decode_image")
-        return tf.ensure_shape(image, (image_size, image_size, 3)), label, tf.cast(tf.ensure_shape(ok, ()), tf.float32)
+        image, ok = tf.ensure_shape(image, (image_size, image_size, 3)), tf.ensure_shape(ok, ())
+        return image, tf.one_hot(label, classes), tf.cast(ok, tf.float32)
 
     def as_model_inputs(images, labels, weights):
         return tf.cast(images, tf.float32), (labels, labels) if aux_targets else labels, weights
