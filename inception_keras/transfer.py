@@ -23,6 +23,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from inception_keras.data_pipeline import ImageDecoder, image_dataset
 from inception_keras.distributed_training import fit_distributed, is_chief, is_multi_worker
@@ -370,12 +371,13 @@ class _Streams:
 
 def _true_and_predicted_labels(model, batches) -> tuple[np.ndarray, np.ndarray]:
     """The labels of the decodable images in `batches`, and the model's predictions."""
+    # Compiled: eager calls doubled finetune's peak memory. (`model.predict` fails across workers.)
+    predict = tf.function(lambda images: main_output(model(images, training=False)))
     true_labels, predicted = [], []
     for images, targets, weights in batches:
         decoded = np.asarray(weights) > 0
         true_labels.append(np.argmax(main_output(targets), axis=1)[decoded])
-        scores = keras.ops.convert_to_numpy(main_output(model(images, training=False)))
-        predicted.append(np.argmax(scores, axis=1)[decoded])
+        predicted.append(np.argmax(predict(images).numpy(), axis=1)[decoded])
     return np.concatenate(true_labels), np.concatenate(predicted)
 
 
