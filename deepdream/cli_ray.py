@@ -1,6 +1,10 @@
-"""`python -m deepdream INPUTS... --output-dir DIR --ray ADDRESS`: the batch mode on Ray (to be built: issue 10)."""
+"""`python -m deepdream INPUTS... --output-dir DIR --ray ADDRESS --workers N`: the batch mode on a Ray cluster."""
 
 from __future__ import annotations
+
+import logging
+
+from deepdream import cli_batch, cli_options
 
 
 def add_arguments(parser) -> None:
@@ -16,4 +20,16 @@ def applies(args) -> bool:
 
 
 def run(args) -> int:
-    raise ValueError("the Ray batch mode is not built yet")
+    """Dreams every input on Ray into the output folder, as the local batch mode does; exit 2 if any failed."""
+    from deepdream.distributed import dream_files_on_ray, import_ray
+
+    ray = import_ray()  # before any work: says how to install it
+    sources, output_dir = cli_batch.prepare(args)
+    if args.quiet:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+    report = dream_files_on_ray(
+        sources, output_dir, cli_options.engine_options(args), cli_options.dream_options(args),
+        address=args.ray, workers=args.workers, gpus_per_worker=args.gpus_per_worker, max_side=args.max_side,
+    )
+    return cli_batch.report_failures(report.failed, len(report.written))

@@ -82,7 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fraction of each class held out for validation")
     finetune.add_argument("--validation-dir", default=None,
                           help="a separate class-per-folder validation set (instead of the split)")
-    finetune.add_argument("--seed", type=int, default=0, help="seed of the split, initialisation and augmentation")
+    finetune.add_argument("--seed", type=int, default=0,
+                          help="seed of the split, initialisation, shuffling and augmentation")
+    finetune.add_argument("--cache", default=None, metavar="DIR",
+                          help="keep decoded images in this folder for later epochs and runs")
+    finetune.add_argument("--strategy", choices=("default", "mirrored", "multi-worker"), default="default",
+                          help="default: one device; mirrored: all local GPUs; multi-worker: the cluster in "
+                               "TF_CONFIG (every worker gets the same --out, the chief writes it)")
     finetune.add_argument("--quiet", action="store_true", help="no per-epoch progress bar")
     return parser
 
@@ -183,6 +189,15 @@ def _classify_with_model(path, images, top):
 
 
 def _finetune(args) -> int:
+    from inception_keras.distributed_training import (
+        is_chief,
+        is_multi_worker,
+        make_strategy,
+        weights_fingerprint,
+        worker_index_and_count,
+    )
+
+    strategy = make_strategy(args.strategy)  # first: a multi-worker strategy must precede any other TF work
     from inception_keras.transfer import finetune
 
     result = finetune(
@@ -192,8 +207,14 @@ def _finetune(args) -> int:
         label_smoothing=args.label_smoothing, aux_logits=args.aux, precision=args.precision,
         recipe=args.recipe, learning_rate=args.learning_rate,
         validation_split=args.validation_split, validation_dir=args.validation_dir,
-        seed=args.seed, verbose=0 if args.quiet else "auto",
+        seed=args.seed, cache_dir=args.cache, strategy=strategy, verbose=0 if args.quiet else "auto",
     )
     print(result.report())
-    print(f"saved {result.model_path} and {result.figure_path}")
+    if is_multi_worker(strategy):
+        index, count = worker_index_and_count(strategy)
+        print(f"worker {index} of {count}: weights sha256 {weights_fingerprint(result.model)}")
+    if is_chief(strategy):
+        print(f"saved {result.model_path} and {result.figure_path}")
+    else:
+        print(f"not the chief: {args.out} is written by the chief")
     return EXIT_OK

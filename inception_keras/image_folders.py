@@ -1,4 +1,4 @@
-"""Class-per-folder image datasets, read once into memory with every bad file explained.
+"""Class-per-folder image datasets: the file list with every bad file explained, or the decoded images.
 
 The layout is that of `keras.utils.image_dataset_from_directory`:
 
@@ -6,11 +6,16 @@ The layout is that of `keras.utils.image_dataset_from_directory`:
         cat/  a.jpg b.png ...
         dog/  c.jpg ...
 
-Images are decoded with `inception_keras.images.load_image` (EXIF rotation,
-grayscale, CMYK, alpha and 16-bit files become RGB), resized to one square
-size (so mixed sizes are fine) and kept as uint8. A file that cannot be read
-is skipped with a warning; a dataset that cannot be trained on (no folder, no
-class folders, one class, a class without images) raises `ValueError`.
+`list_image_folder` finds the files and checks each one's header: a file that
+is not an image (or too large) is skipped with a warning, and a dataset that
+cannot be trained on (no folder, no class folders, one class, a class without
+images) raises `ValueError`. `finetune` streams the listed files through
+`inception_keras.data_pipeline`; `read_image_folder` decodes them all into
+memory instead, for small sets and for comparison.
+
+Images are decoded with `decode_resized` (`inception_keras.images.load_image`
+at reduced JPEG scale: EXIF rotation, grayscale, CMYK, alpha and 16-bit files
+become RGB), resized to one square size (so mixed sizes are fine), uint8.
 """
 
 from __future__ import annotations
@@ -19,14 +24,37 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+from PIL import Image
 
-from inception_keras.images import load_image, resize_image
+from inception_keras.images import DEFAULT_MAX_PIXELS, load_image, resize_image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
-# Refuse datasets whose decoded pixels would not fit comfortably in memory.
-DEFAULT_MAX_BYTES = 8 * 1024**3
+
+
+@dataclass
+class ImageFolderFiles:
+    """The image files of a class-per-folder dataset, not yet decoded.
+
+    Attributes:
+        paths: the file of each image.
+        labels: `(N,)` int class indices into `class_names`.
+        class_names: the sub-folder names, sorted.
+    """
+
+    paths: list[Path]
+    labels: np.ndarray
+    class_names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices) -> "ImageFolderFiles":
+        """Returns the files at `indices`, with the same class names."""
+        indices = np.asarray(indices, dtype=int)
+        return ImageFolderFiles([self.paths[i] for i in indices], self.labels[indices], self.class_names)
 
 
 @dataclass
@@ -59,18 +87,21 @@ class ImageFolderData:
         return np.eye(len(self.class_names), dtype="float32")[self.labels]
 
 
-def read_image_folder(data_dir, image_size: int, class_names: list[str] | None = None,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> ImageFolderData:
-    """Reads a class-per-folder dataset, every image resized to `image_size` square.
+FolderDataset = TypeVar("FolderDataset", ImageFolderFiles, ImageFolderData)
+
+
+def list_image_folder(data_dir, class_names: list[str] | None = None) -> ImageFolderFiles:
+    """Lists a class-per-folder dataset, skipping (with a warning) files that are not images.
+
+    Only each file's header is read, so this is quick on any number of
+    images; a file that is damaged after its header is skipped, with a
+    warning, when it is decoded.
 
     Args:
         data_dir: folder with one sub-folder of images per class.
-        image_size: side of the square images returned.
         class_names: expected classes, in label order (for a validation
             folder that must match the training folder). Defaults to `None`:
             the sorted sub-folder names.
-        max_bytes: refuse datasets whose decoded images exceed this size.
-            Defaults to 8 GiB.
 
     Raises:
         ValueError: the folder is missing, holds no class folders or one class,
@@ -86,27 +117,58 @@ def read_image_folder(data_dir, image_size: int, class_names: list[str] | None =
         )
     class_names = list(class_names) if class_names is not None else sorted(files_by_class)
     files = [(path, label) for label, name in enumerate(class_names) for path in files_by_class[name]]
-    needed = len(files) * image_size * image_size * 3
-    if needed > max_bytes:
-        raise ValueError(
-            f"{data_dir} has {len(files)} images: at {image_size}x{image_size} they need "
-            f"{needed / 1024**3:.1f} GiB of memory (limit {max_bytes / 1024**3:.1f} GiB); "
-            "use a smaller --image-size or a subset of the images."
-        )
     with ThreadPoolExecutor() as pool:
-        decoded = list(pool.map(lambda item: _read_resized(item[0], image_size), files))
-    kept = [(image, path, label) for image, (path, label) in zip(decoded, files) if image is not None]
-    labels = np.array([label for _, _, label in kept], dtype=int)
+        problems = list(pool.map(lambda item: _header_problem(item[0]), files))
+    for problem in problems:
+        if problem is not None:
+            warnings.warn(f"Skipping an unreadable image: {problem}", stacklevel=2)
+    kept = [item for item, problem in zip(files, problems) if problem is None]
+    labels = np.array([label for _, label in kept], dtype=int)
     for label, name in enumerate(class_names):
         if not np.any(labels == label):
             raise ValueError(f"Class folder '{name}' in {data_dir} has no readable images.")
-    return ImageFolderData(
-        np.stack([image for image, _, _ in kept]), labels, class_names, [path for _, path, _ in kept]
-    )
+    return ImageFolderFiles([path for path, _ in kept], labels, class_names)
 
 
-def split_validation(data: ImageFolderData, fraction: float, seed: int = 0) -> tuple[ImageFolderData, ImageFolderData]:
+def read_image_folder(data_dir, image_size: int, class_names: list[str] | None = None) -> ImageFolderData:
+    """Reads a class-per-folder dataset into memory, every image resized to `image_size` square.
+
+    Memory grows with the number of images (`N * image_size**2 * 3` bytes);
+    `inception_keras.data_pipeline.image_dataset` streams the same images
+    instead.
+
+    Args:
+        data_dir: folder with one sub-folder of images per class.
+        image_size: side of the square images returned.
+        class_names: expected classes, as in `list_image_folder`.
+
+    Raises:
+        ValueError: as `list_image_folder`.
+    """
+    files = list_image_folder(data_dir, class_names)
+    with ThreadPoolExecutor() as pool:
+        decoded = list(pool.map(lambda path: _decode_or_warn(path, image_size), files.paths))
+    kept = [index for index, image in enumerate(decoded) if image is not None]
+    for label, name in enumerate(files.class_names):
+        if not np.any(files.labels[kept] == label):
+            raise ValueError(f"Class folder '{name}' in {data_dir} has no readable images.")
+    return ImageFolderData(np.stack([decoded[i] for i in kept]), files.labels[kept], files.class_names,
+                           [files.paths[i] for i in kept])
+
+
+def decode_resized(path, image_size: int) -> np.ndarray:
+    """Decodes an image file as `(image_size, image_size, 3)` uint8 RGB (reduced-scale JPEG decoding).
+
+    Raises:
+        ValueError: the file cannot be read, as `load_image`.
+    """
+    return resize_image(load_image(path, draft_size=image_size), image_size, image_size)
+
+
+def split_validation(data: FolderDataset, fraction: float, seed: int = 0) -> tuple[FolderDataset, FolderDataset]:
     """Splits off a stratified validation set: `fraction` of each class, at least one image.
+
+    `data` is an `ImageFolderFiles` or an `ImageFolderData`; both parts are of its type.
 
     Raises:
         ValueError: `fraction` is not in (0, 1), or a class has fewer than two
@@ -173,9 +235,27 @@ def _refuse_split_layout(data_dir: Path, class_dirs: list[Path]) -> None:
     )
 
 
-def _read_resized(path: Path, image_size: int) -> np.ndarray | None:
+def _header_problem(path: Path) -> str | None:
+    """Why `path` is not an image a decoder can start on (one line), or `None`."""
     try:
-        return resize_image(load_image(path, draft_size=image_size), image_size, image_size)
+        if path.stat().st_size == 0:
+            return f"Input image is empty (0 bytes): {path}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        return f"Input image is too large (decompression bomb?): {path}"
+    except (OSError, SyntaxError, ValueError):
+        return f"Not an image file (or an unsupported format): {path}"
+    if width * height > DEFAULT_MAX_PIXELS:
+        return f"Input image is too large: {path} is {width}x{height}; downscale it first."
+    return None
+
+
+def _decode_or_warn(path: Path, image_size: int) -> np.ndarray | None:
+    try:
+        return decode_resized(path, image_size)
     except ValueError as error:
         warnings.warn(f"Skipping an unreadable image: {error}", stacklevel=2)
         return None

@@ -4,7 +4,10 @@ Phase one trains the new head on the frozen trunk; phase two (optional)
 unfreezes the trunk from a named block with a lower learning rate. The trunk
 always runs its BatchNormalization in inference mode, the model takes raw
 0..255 RGB (scaling is inside it), and the classifier outputs are float32
-under any mixed-precision policy.
+under any mixed-precision policy. The images are streamed from their files
+(`inception_keras.data_pipeline`), so a data set need not fit in memory, and
+training runs under any `tf.distribute` strategy, several workers included
+(`inception_keras.distributed_training`).
 
     result = finetune("photos/", "flowers.keras", weights="imagenet")
     model, class_names = load_classifier("flowers.keras")
@@ -20,9 +23,12 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
+from inception_keras.data_pipeline import ImageDecoder, image_dataset
+from inception_keras.distributed_training import fit_distributed, is_chief, is_multi_worker
 from inception_keras.files import atomic_path
-from inception_keras.image_folders import ImageFolderData, read_image_folder, split_validation
+from inception_keras.image_folders import ImageFolderFiles, list_image_folder, split_validation
 from inception_keras.inception_v3 import AUX_MIN_INPUT_SIZE, InceptionV3, auxiliary_classifier
 from inception_keras.names import resolve_layer_name
 from inception_keras.precision import dtype_policy
@@ -102,7 +108,8 @@ class FinetuneResult:
         validation_accuracy: accuracy of the main output on the validation set.
         confusion: `(classes, classes)` counts, rows true, columns predicted.
         history: the `keras.callbacks.History` of each phase.
-        model_path: where the model was saved (`None` if not saved).
+        model_path: where the model was saved (`None` if not saved, as on
+            a worker that is not the chief).
         figure_path: where the confusion-matrix figure was saved.
     """
 
@@ -135,14 +142,16 @@ def finetune(data_dir, out=None, *, weights="imagenet", epochs: int = 5, fine_tu
              image_size: int = 299, batch_size: int = 32, unfreeze_from_block: str | None = None,
              label_smoothing: float | None = None, aux_logits: bool = False,
              precision: str = "float32", recipe: str = "adam", learning_rate: float | None = None,
-             validation_split: float = 0.2, validation_dir=None, seed: int = 0,
+             validation_split: float = 0.2, validation_dir=None, seed: int = 0, cache_dir=None,
              strategy=None, callbacks: list | None = None, verbose: int | str = "auto") -> FinetuneResult:
     """Fine-tunes an Inception-v3 classifier on a class-per-folder dataset.
 
     Args:
         data_dir: one sub-folder of images per class.
         out: where to save the `.keras` model (and `<stem>_confusion.png`
-            beside it). Defaults to `None`: nothing is saved.
+            beside it); under a multi-worker strategy every worker is given
+            the same `out` and the chief alone writes it. Defaults to
+            `None`: nothing is saved.
         weights: trunk weights, as in `build_classifier`. Defaults to `"imagenet"`.
         epochs: phase-one epochs (new head, frozen trunk). Defaults to 5.
         fine_tune_epochs: phase-two epochs, run when `unfreeze_from_block`
@@ -165,9 +174,13 @@ def finetune(data_dir, out=None, *, weights="imagenet", epochs: int = 5, fine_tu
             `validation_dir` is not given. Defaults to 0.2.
         validation_dir: a separate class-per-folder validation set.
             Defaults to `None`.
-        seed: seed of the split, the initialisation and the augmentation.
-            Defaults to 0.
-        strategy: a `tf.distribute.Strategy` to build and train under.
+        seed: seed of the split, the initialisation, the shuffling and the
+            augmentation. Defaults to 0.
+        cache_dir: keep decoded images in this folder for later epochs and
+            runs. Defaults to `None`: decode them every epoch.
+        strategy: a `tf.distribute.Strategy` to build and train under, e.g.
+            from `inception_keras.distributed_training.make_strategy`; a
+            `MultiWorkerMirroredStrategy` trains with `fit_distributed`.
             Defaults to `None` (the default strategy).
         callbacks: Keras callbacks for both phases' `fit`. Defaults to `None`.
         verbose: Keras `fit` verbosity (a progress bar per epoch by default).
@@ -185,34 +198,38 @@ def finetune(data_dir, out=None, *, weights="imagenet", epochs: int = 5, fine_tu
     if unfreeze_from_block is not None:
         resolve_layer_name(InceptionV3(include_top=False, weights=None, input_shape=(75, 75, 3)),
                            unfreeze_from_block)
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    if is_multi_worker(strategy) and batch_size % replicas:
+        raise ValueError(f"`batch_size` is global: it must be a multiple of the {replicas} replicas of all "
+                         f"workers. Received: batch_size={batch_size}")
     weights = _resolved_trunk_weights(weights)
-    data = read_image_folder(data_dir, image_size)
+    files = list_image_folder(data_dir)
     if validation_dir is not None:
-        train, validation = data, read_image_folder(validation_dir, image_size, data.class_names)
+        train, validation = files, list_image_folder(validation_dir, files.class_names)
     else:
-        train, validation = split_validation(data, validation_split, seed)
+        train, validation = split_validation(files, validation_split, seed)
+    streams = _Streams(train, validation, ImageDecoder(image_size, cache_dir), batch_size, aux_logits, seed)
 
     keras.utils.set_random_seed(seed)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    steps_per_epoch = max(1, -(-len(train) // batch_size))
     with dtype_policy(precision), scope:
-        model = build_classifier(len(data.class_names), image_size, weights, aux_logits)
-        _compile(model, recipe, learning_rate, label_smoothing, aux_logits, steps_per_epoch, phase=1)
-    history = [_fit(model, train, validation, epochs, batch_size, aux_logits, callbacks, verbose)]
+        model = build_classifier(len(files.class_names), image_size, weights, aux_logits)
+        _compile(model, recipe, learning_rate, label_smoothing, aux_logits, streams.steps_per_epoch, phase=1)
+    history = [streams.fit(model, strategy, epochs, callbacks, verbose)]
     if unfreeze_from_block is not None and fine_tune_epochs > 0:
         with scope:
             unfreeze_from(model, unfreeze_from_block)
-            _compile(model, recipe, learning_rate, label_smoothing, aux_logits, steps_per_epoch, phase=2)
-        history.append(_fit(model, train, validation, fine_tune_epochs, batch_size, aux_logits, callbacks, verbose))
+            _compile(model, recipe, learning_rate, label_smoothing, aux_logits, streams.steps_per_epoch, phase=2)
+        history.append(streams.fit(model, strategy, fine_tune_epochs, callbacks, verbose))
 
-    predicted = np.argmax(main_output(model.predict(validation.images, batch_size=batch_size, verbose=0)), axis=1)
-    confusion = confusion_matrix(validation.labels, predicted, len(data.class_names))
-    result = FinetuneResult(model, data.class_names, float(np.mean(predicted == validation.labels)),
+    true_labels, predicted = _true_and_predicted_labels(model, streams.validation_batches())
+    confusion = confusion_matrix(true_labels, predicted, len(files.class_names))
+    result = FinetuneResult(model, files.class_names, float(np.mean(predicted == true_labels)),
                             confusion, history)
-    if out is not None:
-        result.model_path = save_classifier(model, data.class_names, out)
+    if out is not None and is_chief(strategy):
+        result.model_path = save_classifier(model, files.class_names, out)
         result.figure_path = save_confusion_figure(
-            confusion, data.class_names, Path(out).with_name(f"{Path(out).stem}_confusion.png"))
+            confusion, files.class_names, Path(out).with_name(f"{Path(out).stem}_confusion.png"))
     return result
 
 
@@ -312,16 +329,56 @@ def _compile(model, recipe, learning_rate, label_smoothing, aux_logits, steps_pe
     model.compile(optimizer=keras.optimizers.Adam(rate), **classifier_losses(label_smoothing or 0.0, aux_logits))
 
 
-def _fit(model, train: ImageFolderData, validation: ImageFolderData, epochs, batch_size, aux_logits,
-         callbacks, verbose):
-    def targets(data):
-        labels = data.one_hot_labels()
-        return (labels, labels) if aux_logits else labels
+@dataclass
+class _Streams:
+    """The training and validation images of one `finetune` run, as tf.data streams."""
 
-    return model.fit(
-        train.images, targets(train), batch_size=batch_size, epochs=epochs, shuffle=True,
-        validation_data=(validation.images, targets(validation)), callbacks=callbacks, verbose=verbose,
-    )
+    train: ImageFolderFiles
+    validation: ImageFolderFiles
+    decoder: ImageDecoder
+    batch_size: int
+    aux_logits: bool
+    seed: int
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.train) // self.batch_size)
+
+    def fit(self, model, strategy, epochs, callbacks, verbose) -> keras.callbacks.History:
+        """One phase of training: `Model.fit`, or `fit_distributed` across workers."""
+        if not is_multi_worker(strategy):
+            return model.fit(self._batches(self.train, self.batch_size, shuffle=True), epochs=epochs, shuffle=False,
+                             validation_data=self.validation_batches(), callbacks=callbacks, verbose=verbose)
+        return fit_distributed(
+            model, strategy, lambda context: self._worker_batches(self.train, context, shuffle=True),
+            epochs, self.steps_per_epoch,
+            validation_dataset_fn=lambda context: self._worker_batches(self.validation, context, shuffle=False),
+            validation_steps=-(-len(self.validation) // self.batch_size), callbacks=callbacks, verbose=verbose,
+        )
+
+    def validation_batches(self):
+        return self._batches(self.validation, self.batch_size, shuffle=False)
+
+    def _batches(self, files, batch_size, shuffle, **options):
+        return image_dataset(files, self.decoder, batch_size, shuffle_seed=self.seed if shuffle else None,
+                             aux_targets=self.aux_logits, **options)
+
+    def _worker_batches(self, files, context, shuffle):
+        # Endless, so every worker runs the same number of steps; each decodes only its share of the files.
+        return self._batches(files, context.get_per_replica_batch_size(self.batch_size), shuffle, repeat=True,
+                             shard=(context.num_input_pipelines, context.input_pipeline_id))
+
+
+def _true_and_predicted_labels(model, batches) -> tuple[np.ndarray, np.ndarray]:
+    """The labels of the decodable images in `batches`, and the model's predictions."""
+    # Compiled: eager calls doubled finetune's peak memory. (`model.predict` fails across workers.)
+    predict = tf.function(lambda images: main_output(model(images, training=False)))
+    true_labels, predicted = [], []
+    for images, targets, weights in batches:
+        decoded = np.asarray(weights) > 0
+        true_labels.append(np.argmax(main_output(targets), axis=1)[decoded])
+        predicted.append(np.argmax(predict(images).numpy(), axis=1)[decoded])
+    return np.concatenate(true_labels), np.concatenate(predicted)
 
 
 def _validate_finetune_arguments(epochs, fine_tune_epochs, image_size, batch_size, label_smoothing,
