@@ -22,7 +22,7 @@ print(result.shape, result.dtype, engine.precision == resolve_precision("auto"),
 """
 
 
-@pytest.mark.slow  # a fresh process that compiles the JAX gradient: about 40 s on 2 cores
+@pytest.mark.slow  # a fresh process compiling the JAX gradient: 162 s on the busy 2-core machine
 def test_jax_dream_imports_no_tensorflow(tmp_path):
     # `sys.modules["tensorflow"] = None` makes every `import tensorflow` fail, as if it were not installed.
     (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["tensorflow"] = None\n')
