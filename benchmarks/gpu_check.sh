@@ -8,7 +8,7 @@
 # Results go to $OUT when it is set, else benchmarks/gpu_results/: machine.txt (card, versions,
 # what `auto` picks), startup.md, still_960x640.md, still_3840x2160.md, video.md (once
 # benchmarks/bench_video.py exists) and the log of each stage. Every stage has its own time
-# limit, so one that fails or runs long leaves the others' results; in all about 9 minutes at most.
+# limit, so one that fails or runs long leaves the others' results; at most 9 minutes in all (11 with video).
 # GPU_CHECK_SMOKE=1 runs the same stages on small images (to try the script on a CPU).
 set -u
 cd "$(dirname "$0")/.."
