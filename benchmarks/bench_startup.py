@@ -10,8 +10,9 @@ ratio to the import. Cases:
 - `import`: `python -c "import tensorflow, keras"`, the floor.
 - `help`: `python -m deepdream --help`.
 - `dream`: `python -m deepdream tiny.png --octaves 1 --steps 1 --quiet`
-  (160x120), the folded-weights cache warm.
-- `dream_no_cache`: the same with an empty Keras cache directory (the legacy
+  (160x120), the folded-weights cache warm (precision `auto`).
+- `dream_float32`: the same with `--precision float32` (the baseline's precision).
+- `dream_no_cache` (`--no-cache-case`): the same with an empty Keras cache directory (the legacy
   .h5 file is read and folded, and the cache written).
 - `dream_baseline`: the same dream with another checkout's code
   (`--baseline-tree`, e.g. main), to measure the change in the same run.
@@ -53,6 +54,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline-tree", help="another checkout to time the same dream with")
     parser.add_argument("--pieces", action="store_true", help="also time the pieces of one engine start")
+    parser.add_argument("--no-cache-case", action="store_true", help="also time the dream with an empty cache")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp())
@@ -70,10 +72,13 @@ def main() -> int:
         "import": ([python, "-c", "import tensorflow, keras"], env),
         "help": ([python, "-m", "deepdream", "--help"], env),
         "dream": (dream, env),
-        "dream_no_cache": (dream, None),
+        "dream_float32": (dream + ["--precision", "float32"], env),
     }
+    if args.no_cache_case:
+        cases["dream_no_cache"] = (dream, None)
     if args.baseline_tree:
-        cases["dream_baseline"] = (dream, dict(env, PYTHONPATH=str(Path(args.baseline_tree).resolve())))
+        cases["dream_baseline"] = (dream + ["--precision", "float32"],
+                                   dict(env, PYTHONPATH=str(Path(args.baseline_tree).resolve())))
     timed(dream, env)  # fills the folded-weights cache for "dream"
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(args.rounds):
