@@ -54,29 +54,37 @@ def run_case(case: str, height: int, width: int, octaves: int, steps: int, weigh
     if case.startswith("engine"):
         precision = case.split("_", 1)[1] if "_" in case else "float32"
         engine = DeepDream(spec, weights=weights, precision=precision, whole_image_pixels=whole_image_pixels)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         dreamed = engine.dream(image, octaves=octaves, octave_scale=1.4, steps=steps, step_size=0.01, jitter=0)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu_start
     else:
         from benchmarks_baselines import kerasio_dream, tutorial_dream
 
         base = ik.InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3))
         extractor = ik.feature_extractor(base, list(LAYERS))
         algorithm = kerasio_dream if case == "kerasio" else tutorial_dream
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         result = algorithm(extractor, image[None].astype("float32") / 127.5 - 1, LAYERS, shapes, steps, 0.01)
         result = np.asarray(result)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu_start
         dreamed = np.clip((result[0] + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
     whole_process = time.time() - float(os.environ.get(LAUNCH_ENV_VAR, "nan"))
+    whole_process_cpu = _cpu_seconds()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     device_peak_mb = _device_peak_mb()
     macs = sum(_forward_macs(h, w) for h, w in shapes) * steps
     return {
         "case": case, "size": f"{width}x{height}", "seconds": seconds, "whole_process": whole_process,
+        "cpu_seconds": cpu_seconds, "whole_process_cpu": whole_process_cpu,
         "gflops": 4 * macs / seconds / 1e9, "peak_rss_mb": peak_rss_mb, "device_peak_mb": device_peak_mb,
         "strength": _objective_gain(spec, weights, image, dreamed),
     }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (all threads): steadier than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _device_peak_mb() -> float | None:
@@ -213,21 +221,25 @@ def _markdown(rows: list[dict], args) -> str:
         f"--sizes {args.sizes} --steps {args.steps}{' --image ' + args.image if args.image else ''} --write`",
         "",
         "| size | steps/octave | case | seconds | whole process s | effective GFLOP/s | peak RSS (MB) "
-        "| device peak (MB) | strength | speed-up vs keras.io | whole-process speed-up |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| device peak (MB) | strength | speed-up vs keras.io | whole-process speed-up | CPU s (dream / whole) "
+        "| CPU-time speed-up (dream / whole) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     baseline = {r["size"]: r for r in rows if r["case"] == "kerasio" and "seconds" in r}
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['size']} | {r['steps']} | {r['case']} | failed: {r['error']} | | | | | | | |")
+            lines.append(f"| {r['size']} | {r['steps']} | {r['case']} | failed: {r['error']} | | | | | | | | | |")
             continue
         base = baseline.get(r["size"])
         speedup = f"{base['seconds'] / r['seconds']:.2f}x" if base else "-"
         whole = f"{base['whole_process'] / r['whole_process']:.2f}x" if base else "-"
         device = f"{r['device_peak_mb']:.0f}" if r.get("device_peak_mb") else "-"
+        cpu = (f"{base['cpu_seconds'] / r['cpu_seconds']:.2f}x / {base['whole_process_cpu'] / r['whole_process_cpu']:.2f}x"
+               if base else "-")
         lines.append(
             f"| {r['size']} | {r['steps']} | {r['case']} | {r['seconds']:.1f} | {r['whole_process']:.1f} | "
-            f"{r['gflops']:.1f} | {r['peak_rss_mb']:.0f} | {device} | {r['strength']:.2f}x | {speedup} | {whole} |"
+            f"{r['gflops']:.1f} | {r['peak_rss_mb']:.0f} | {device} | {r['strength']:.2f}x | {speedup} | {whole} | "
+            f"{r['cpu_seconds']:.0f} / {r['whole_process_cpu']:.0f} | {cpu} |"
         )
     lines += [
         "",
