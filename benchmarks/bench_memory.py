@@ -25,9 +25,13 @@ GIB = 2**30
 
 
 def peak_rss(command: list[str], env: dict) -> tuple[float, float]:
-    """Runs `command`; returns (peak RSS in GiB, wall seconds)."""
+    """Runs `command` in the tree on its PYTHONPATH (`-m` looks in the working directory first).
+
+    Returns (peak RSS in GiB, wall seconds).
+    """
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     stderr = process.stderr.read().decode()

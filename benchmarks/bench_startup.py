@@ -36,9 +36,13 @@ TREE = HERE.parent
 
 
 def timed(command: list[str], env: dict) -> tuple[float, float]:
-    """Runs `command`; returns (wall seconds, CPU seconds of the child)."""
+    """Runs `command` in the tree on its PYTHONPATH (`-m` looks in the working directory first).
+
+    Returns (wall seconds, CPU seconds of the child).
+    """
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     stderr = process.stderr.read().decode()
