@@ -54,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="random roll per step, in pixels")
     parser.add_argument("--lapnorm", action="store_true", help="Laplacian-pyramid gradient normalisation")
     parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed")
-    parser.add_argument("--precision", choices=("float32", "bfloat16", "float16"), default="float32",
-                        help="network precision (the image and loss stay float32)")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
+                        help="network precision (the image and loss stay float32); auto: bfloat16 where the "
+                             "CPU (AVX512_BF16, AMX) or GPU (compute capability >= 8.0) runs it natively")
     parser.add_argument("--weights", default="imagenet", help="'imagenet', a weights file, or 'none'")
     parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -67,10 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
-    quiet_backend_logs()
     args, status = parse_args(build_parser(), argv)
     if args is None:
         return status
+    quiet_backend_logs()  # after parsing, so --help and bad arguments answer without loading Keras
     return run_command("deepdream", lambda: _mode_for(args).run(args), args.debug)
 
 

@@ -33,7 +33,7 @@ def run(args) -> int:
     engine = cli_options.build_engine(args)
     result = engine.dream(
         image, **cli_options.dream_options(args),
-        on_octave=None if args.quiet else cli_options.octave_progress_bar(args.octaves),
+        on_step=None if args.quiet else cli_options.step_progress_bar(args.steps),
     )
     save_image(result, output)
     if not args.quiet:

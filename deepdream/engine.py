@@ -1,7 +1,13 @@
 """The dream engine: octaves of jittered, tiled gradient ascent on Inception-v3 layers.
 
-`DeepDream` builds the model and its compiled gradient once and dreams any
-number of images of any size; `dream()` is the one-call version.
+`DeepDream` builds the model (BatchNorm folded while building) and its
+compiled gradient once and dreams any number of images of any size;
+`dream()` is the one-call version.
+
+Dreams and refinements of pixels run in place on NumPy buffers: the image,
+one gradient buffer and one tile at a time, the roll being an offset of the
+tile grid (`deepdream.tiling`). `ascend` is the general loop over any
+parameterisation and transform.
 """
 
 from __future__ import annotations
@@ -11,11 +17,9 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import gradients, normalization, tiling, transforms
+from deepdream import gradients, hardware, normalization, tiling
 from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
 from deepdream.octaves import octave_shapes
-from deepdream.parameterization import PixelImage
-from inception_keras.folding import fold_batch_norm
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
 from inception_keras.introspection import feature_extractor
 from inception_keras.names import resolve_layer_name
@@ -23,10 +27,12 @@ from inception_keras.precision import dtype_policy
 
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 DEFAULT_LAYERS = "mixed3:1.0,mixed5:1.5"
-# Images up to this many pixels are processed whole where the backend allows it.
 DEFAULT_TILE_SIZE = 512
-DEFAULT_WHOLE_IMAGE_PIXELS = 1280 * 1024
+# Images up to this many pixels are processed whole on a CPU (TensorFlow backend);
+# `hardware.default_whole_image_pixels` raises it on a GPU.
+DEFAULT_WHOLE_IMAGE_PIXELS = hardware.CPU_WHOLE_IMAGE_PIXELS
 TILE_MARGIN = 32
+GRADIENT_EPSILON = 1e-8
 
 
 class DeepDream:
@@ -44,22 +50,27 @@ class DeepDream:
             toward the guide feature it matches best. Defaults to `None`.
         tile_size: side of the square tiles that bound memory. Defaults to 512.
         whole_image_pixels: images up to this size are processed in one
-            piece (TensorFlow backend). Defaults to 1280 * 1024.
-        precision: `"float32"`, `"bfloat16"` or `"float16"`; the last two
-            run the network in mixed precision while the image and loss stay
-            float32. Defaults to `"float32"`.
-        fold_batch_norm: merge the frozen BatchNorm layers into the
-            convolutions. Defaults to `True`.
+            piece (TensorFlow backend, or any backend on a GPU). Defaults to
+            `None`: 1280 * 1024 on a CPU, 3840 * 2160 on a GPU with room
+            (`deepdream.hardware`).
+        precision: `"auto"`, `"float32"`, `"bfloat16"` or `"float16"`; the
+            last two run the network in mixed precision while the image and
+            loss stay float32; `"auto"` picks bfloat16 where the hardware
+            runs it natively, else float32 (`deepdream.hardware`); bfloat16
+            where it is emulated warns. Defaults to `"float32"`.
+        fold_batch_norm: build the network with the frozen BatchNorm layers
+            folded into the convolutions (no `{unit}_bn` layers; a
+            `{unit}_conv` outputs the pre-activation). Defaults to `True`.
     """
 
     def __init__(self, layers: str | list[LayerTerm] = DEFAULT_LAYERS, weights="imagenet",
                  channel: int | None = None, guide: np.ndarray | None = None,
                  tile_size: int = DEFAULT_TILE_SIZE,
-                 whole_image_pixels: int = DEFAULT_WHOLE_IMAGE_PIXELS,
+                 whole_image_pixels: int | None = None,
                  precision: str = "float32", fold_batch_norm: bool = True):
-        if precision not in PRECISIONS:
+        if precision != "auto" and precision not in PRECISIONS:
             raise ValueError(
-                f"`precision` must be one of {', '.join(PRECISIONS)}. Received: {precision!r}"
+                f"`precision` must be one of auto, {', '.join(PRECISIONS)}. Received: {precision!r}"
             )
         if tile_size < MIN_INPUT_SIZE + 2 * TILE_MARGIN:
             raise ValueError(
@@ -71,14 +82,16 @@ class DeepDream:
         else:
             terms = list(layers)
         self.tile_size = tile_size
-        self.whole_image_pixels = whole_image_pixels
-        self.precision = precision
+        self.whole_image_pixels = (
+            hardware.default_whole_image_pixels() if whole_image_pixels is None else whole_image_pixels
+        )
+        self._whole_any_shape = gradients.supports_any_shape() or hardware.has_gpu()
+        self.precision = hardware.resolve_precision(precision)
         self.trace_count = 0
 
-        with dtype_policy(PRECISIONS[precision]):
-            base = InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3))
-        if fold_batch_norm:
-            base = _folded(base)
+        with dtype_policy(PRECISIONS[self.precision]):
+            base = InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3),
+                               fold_batch_norm=fold_batch_norm)
         self.terms = [self._validated(base, term, channel) for term in terms]
         self.extractor = feature_extractor(base, sorted({t.layer for t in self.terms}))
         self.guide_features = self._guide_features(guide) if guide is not None else None
@@ -98,7 +111,8 @@ class DeepDream:
     def dream(self, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,
               steps: int = 20, step_size: float = 0.01, jitter: int = 32,
               lapnorm: bool = False, seed: int | None = 0,
-              on_octave: Callable[[int, int, float], None] | None = None) -> np.ndarray:
+              on_octave: Callable[[int, int, float], None] | None = None,
+              on_step: Callable[[int, int, float], None] | None = None) -> np.ndarray:
         """Dreams on one image.
 
         Args:
@@ -115,6 +129,8 @@ class DeepDream:
             seed: seed of the random rolls; the same seed gives the same
                 output on the same machine and backend. Defaults to 0.
             on_octave: called as `on_octave(index, count, loss)` after each octave.
+            on_step: called as `on_step(done, total, loss)` after each step,
+                `total` counting the steps of all octaves.
 
         Returns:
             The dream, an `(H, W, 3)` uint8 array of the input's size.
@@ -123,25 +139,30 @@ class DeepDream:
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
         shapes = octave_shapes(image.shape[0], image.shape[1], octaves, octave_scale, MIN_INPUT_SIZE)
         rng = np.random.RandomState(seed)
-        original = keras.ops.convert_to_tensor(image[None].astype("float32") / 127.5 - 1.0)
+        counter = _StepCounter(len(shapes) * steps, on_step)
         detail = None
         for index, shape in enumerate(shapes):
-            base = keras.ops.image.resize(original, shape, interpolation="bilinear", antialias=True)
-            detail = keras.ops.zeros_like(base) if detail is None else keras.ops.image.resize(
-                detail, shape, interpolation="bilinear")
-            parameters, losses = self.ascend(PixelImage(base + detail), steps, step_size,
-                                             transforms.jitter(jitter), _normalizer(lapnorm), rng)
-            dreamed = parameters.image()
-            detail = dreamed - base
+            dreamed = _octave_base(image, shape)
+            if detail is not None:
+                dreamed += _resized(detail, shape)
+                detail = None
+            losses = self._ascend_pixels(dreamed, steps, step_size, jitter, lapnorm, rng, counter)
+            if index + 1 < len(shapes):
+                dreamed -= _octave_base(image, shape)  # the base is recomputed, not kept
+                detail = dreamed
             if on_octave is not None:
-                on_octave(index, len(shapes), float(keras.ops.convert_to_numpy(keras.ops.mean(losses))))
-        result = keras.ops.convert_to_numpy(dreamed[0])
-        return np.clip((result + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+                on_octave(index, len(shapes), float(np.mean(losses)) if losses else 0.0)
+        # In place: (x + 1) * 127.5 + 0.5, clipped to 0..255, truncated to uint8.
+        dreamed += 1.0
+        dreamed *= 127.5
+        dreamed += 0.5
+        np.clip(dreamed, 0, 255, out=dreamed)
+        return dreamed.astype(np.uint8)
 
     def gradient(self, image):
         """Returns `(loss, gradient)` of a `(1, H, W, 3)` float image, tiled as in a step."""
         height, width = image.shape[1], image.shape[2]
-        if gradients.supports_any_shape() and height * width <= self.whole_image_pixels:
+        if self._is_whole(height, width):
             return self._gradient(image)
         return tiling.tiled_gradient(image, self._gradient, self.tile_size, TILE_MARGIN)
 
@@ -164,13 +185,18 @@ class DeepDream:
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={image.shape}")
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
-        start = keras.ops.convert_to_tensor(image[None].astype("float32") / 127.5 - 1.0)
-        result, _ = self.ascend(PixelImage(start), steps, step_size, transforms.jitter(jitter),
-                                _normalizer(lapnorm), np.random.RandomState(seed))
-        return (keras.ops.convert_to_numpy(result.image()[0]) + 1.0) * 127.5
+        pixels = image.astype(np.float32)
+        pixels /= 127.5
+        pixels -= 1.0
+        self._ascend_pixels(pixels, steps, step_size, jitter, lapnorm, np.random.RandomState(seed),
+                            _StepCounter(steps, None))
+        pixels += 1.0
+        pixels *= 127.5
+        return pixels
 
     def ascend(self, parameters, steps: int, step_size: float, transform: Callable,
-               normalize: Callable, rng: np.random.RandomState):
+               normalize: Callable, rng: np.random.RandomState,
+               on_step: Callable[[float], None] | None = None):
         """The one ascent loop every mode uses: `steps` of normalised gradient ascent.
 
         Args:
@@ -182,6 +208,7 @@ class DeepDream:
                 applied before each gradient (`deepdream.transforms`).
             normalize: gradient normalisation (`deepdream.normalization`).
             rng: the random state of the transforms.
+            on_step: called with the loss after each step. Defaults to `None`.
 
         Returns:
             `(parameters, losses)`, the losses a `(steps,)` tensor.
@@ -192,7 +219,46 @@ class DeepDream:
             loss, gradient = self.gradient(image)
             parameters.apply(step_size * normalize(parameters.pullback(untransform(gradient))))
             losses.append(loss)
+            if on_step is not None:
+                on_step(float(keras.ops.convert_to_numpy(loss)))
         return parameters, keras.ops.stack(losses) if losses else keras.ops.zeros((1,))
+
+    def _ascend_pixels(self, image: np.ndarray, steps: int, step_size: float, jitter: int,
+                       lapnorm: bool, rng: np.random.RandomState, counter: "_StepCounter") -> list[float]:
+        """`ascend` for pixels with jitter, in place on the `(H, W, 3)` float32 `image`.
+
+        The same steps as `ascend(PixelImage(...), ..., transforms.jitter(jitter),
+        mean_abs_normalize or laplacian_normalize, rng)` (the same random rolls,
+        results equal to float rounding), holding only the image, one gradient
+        buffer and one tile.
+        """
+        gradient = np.empty_like(image)
+        losses = []
+        for _ in range(steps):
+            shift = (0, 0) if jitter == 0 else tuple(int(v) for v in rng.randint(-jitter, jitter + 1, size=2))
+            loss = self._gradient_into(image, shift, gradient)
+            if lapnorm:
+                normalized = normalization.laplacian_normalize(keras.ops.convert_to_tensor(gradient[None]))
+                normalization.add_scaled(image, keras.ops.convert_to_numpy(normalized)[0], step_size)
+            else:
+                scale = step_size / (normalization.mean_abs(gradient) + GRADIENT_EPSILON)
+                normalization.add_scaled(image, gradient, scale)
+            losses.append(loss)
+            counter.step(loss)
+        return losses
+
+    def _gradient_into(self, image: np.ndarray, shift: tuple[int, int], out: np.ndarray) -> float:
+        """Writes the gradient of `image` rolled by `shift` into `out`, rolled back; returns the loss."""
+        height, width = image.shape[:2]
+        if not self._is_whole(height, width):
+            return tiling.tile_grid_gradient(image, self._gradient, self.tile_size, TILE_MARGIN, shift, out)
+        rolled = np.roll(image, shift, axis=(0, 1)) if any(shift) else image
+        loss, gradient = self._gradient(rolled[None])
+        out[...] = np.roll(keras.ops.convert_to_numpy(gradient)[0], (-shift[0], -shift[1]), axis=(0, 1))
+        return float(keras.ops.convert_to_numpy(loss))
+
+    def _is_whole(self, height: int, width: int) -> bool:
+        return self._whole_any_shape and height * width <= self.whole_image_pixels
 
     def _count_trace(self):
         self.trace_count += 1
@@ -235,14 +301,37 @@ def dream(image: np.ndarray, layers: str = DEFAULT_LAYERS, weights="imagenet", *
     return DeepDream(layers, weights=weights, **engine_options).dream(image, **dream_options)
 
 
-def _normalizer(lapnorm: bool) -> Callable:
-    return normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
+class _StepCounter:
+    """Counts the steps of all octaves and reports each to an `on_step(done, total, loss)` callback."""
+
+    def __init__(self, total: int, on_step: Callable[[int, int, float], None] | None):
+        self.total, self.done, self.on_step = total, 0, on_step
+
+    def step(self, loss: float) -> None:
+        self.done += 1
+        if self.on_step is not None:
+            self.on_step(self.done, self.total, loss)
 
 
-def _folded(model: keras.Model) -> keras.Model:
-    policy = model.layers[1].dtype_policy.name
-    with dtype_policy(policy if policy != "float32" else None):
-        return fold_batch_norm(model)
+def _octave_base(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The uint8 `image` in [-1, 1] at `shape`, as a fresh writable float32 `(h, w, 3)` array."""
+    pixels = image.astype(np.float32)
+    pixels /= 127.5
+    pixels -= 1.0
+    if tuple(shape) == image.shape[:2]:
+        return pixels
+    resized = keras.ops.image.resize(pixels[None], shape, interpolation="bilinear", antialias=True)
+    del pixels
+    return _writable(resized)
+
+
+def _resized(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A float32 `(h, w, 3)` array resized bilinearly to `shape`."""
+    return _writable(keras.ops.image.resize(array[None], shape, interpolation="bilinear"))
+
+
+def _writable(tensor) -> np.ndarray:
+    return np.require(keras.ops.convert_to_numpy(tensor)[0], np.float32, ["C", "W"])
 
 
 def _validated_image(image) -> np.ndarray:

@@ -43,7 +43,9 @@ def supports_any_shape() -> bool:
 def _tensorflow_gradient(extractor, objective, on_trace):
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
+    # No autograph: the step has no tensor-dependent Python control flow, and converting the
+    # objective's source would only lengthen the trace.
+    @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)], autograph=False)
     def gradient(image):
         on_trace()
         with tf.GradientTape() as tape:

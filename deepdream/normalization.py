@@ -1,4 +1,13 @@
-"""Gradient normalisation: mean-abs, and the Laplacian-pyramid normalisation of the TF1 notebook."""
+"""Gradient normalisation: mean-abs, and the Laplacian-pyramid normalisation of the TF1 notebook.
+
+`mean_abs_normalize` and `laplacian_normalize` take and return tensors (any
+parameterisation). The pixel ascent of the engine uses `mean_abs` and
+`add_scaled`, which work on NumPy buffers in place, a band of rows at a time,
+so an 8K image needs no image-sized temporary. (Mean-abs needs one global
+statistic, so the gradient of the whole image is kept until it is known;
+the Laplacian pyramid needs a global RMS per band and still works on the
+whole gradient at once.)
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,26 @@ _BINOMIAL = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]).astype("float32") / 256.0
 def mean_abs_normalize(gradient, eps: float = 1e-8):
     """Scales `gradient` so that its mean absolute value is 1."""
     return gradient / (keras.ops.mean(keras.ops.abs(gradient)) + eps)
+
+
+def mean_abs(gradient: np.ndarray, rows: int = 256) -> float:
+    """The mean absolute value of an `(H, W, C)` array, summed in float64 a band of `rows` at a time."""
+    total = 0.0
+    for top in range(0, gradient.shape[0], rows):
+        total += float(np.abs(gradient[top: top + rows]).sum(dtype=np.float64))
+    return total / gradient.size
+
+
+def add_scaled(image: np.ndarray, gradient: np.ndarray, scale: float, low: float = -1.0,
+               high: float = 1.0, rows: int = 256) -> None:
+    """`image = clip(image + scale * gradient, low, high)` in place, a band of `rows` at a time."""
+    band = np.empty((min(rows, image.shape[0]),) + image.shape[1:], np.float32)
+    for top in range(0, image.shape[0], rows):
+        target = image[top: top + rows]
+        update = band[: target.shape[0]]
+        np.multiply(gradient[top: top + rows], np.float32(scale), out=update)
+        target += update
+        np.clip(target, low, high, out=target)
 
 
 def laplacian_normalize(gradient, levels: int = 4, eps: float = 1e-8):

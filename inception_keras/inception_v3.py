@@ -9,6 +9,7 @@ built in one process have identical names.
 
 from __future__ import annotations
 
+import functools
 import json
 from functools import lru_cache
 from importlib import resources
@@ -18,6 +19,7 @@ import numpy as np
 from keras import layers
 
 from inception_keras import weights as weights_lib
+from inception_keras.folding import folded_weights_of
 
 MIN_INPUT_SIZE = 75
 DEFAULT_INPUT_SIZE = 299
@@ -38,6 +40,7 @@ def InceptionV3(
     aux_logits: bool = False,
     include_preprocessing: bool = False,
     weights_mirror: str | None = None,
+    fold_batch_norm: bool = False,
 ) -> keras.Model:
     """Instantiates the Inception-v3 architecture.
 
@@ -79,6 +82,13 @@ def InceptionV3(
             instead of the official one (also read from the
             `INCEPTION_KERAS_WEIGHTS_MIRROR` environment variable).
             Defaults to `None`.
+        fold_batch_norm: build for inference with each BatchNormalization
+            folded into its convolution: `{unit}_conv` gets a bias and
+            outputs the pre-activation, and there are no `{unit}_bn`
+            layers. Legacy `.h5` weights are folded while loading (see
+            `inception_keras.folding`). Not trainable as the paper's
+            network; for feature extraction and DeepDream. Requires
+            `aux_logits=False`. Defaults to `False`.
 
     Returns:
         A `keras.Model`.
@@ -99,7 +109,15 @@ def InceptionV3(
             "`aux_logits=True` needs `include_top=True`: the auxiliary "
             "classifier feeds the training loss of the classifier."
         )
+    if fold_batch_norm and aux_logits:
+        raise ValueError(
+            "`fold_batch_norm=True` builds an inference network; the auxiliary classifier "
+            "is for training. Received: aux_logits=True"
+        )
     input_shape = _resolve_input_shape(input_shape, input_tensor, include_top, weights)
+    # Weights that will be loaded need no random initialisation (a third of the build time).
+    conv = functools.partial(_conv_bn, fold=fold_batch_norm,
+                             kernel_initializer="glorot_uniform" if weights is None else "zeros")
 
     if input_tensor is None:
         img_input = layers.Input(shape=input_shape, name="input")
@@ -114,32 +132,32 @@ def InceptionV3(
         x = layers.Rescaling(1.0 / 127.5, offset=-1.0, name="preprocessing")(x)
 
     # stem: 299 x 299 x 3 -> 35 x 35 x 192
-    x = _conv_bn(x, 32, 3, 3, "stem_1a", strides=2, padding="valid")  # 149 x 149 x 32
-    x = _conv_bn(x, 32, 3, 3, "stem_2a", padding="valid")  # 147 x 147 x 32
-    x = _conv_bn(x, 64, 3, 3, "stem_2b")  # 147 x 147 x 64
+    x = conv(x, 32, 3, 3, "stem_1a", strides=2, padding="valid")  # 149 x 149 x 32
+    x = conv(x, 32, 3, 3, "stem_2a", padding="valid")  # 147 x 147 x 32
+    x = conv(x, 64, 3, 3, "stem_2b")  # 147 x 147 x 64
     x = layers.MaxPooling2D(3, strides=2, name="stem_pool_3a")(x)  # 73 x 73 x 64
-    x = _conv_bn(x, 80, 1, 1, "stem_3b", padding="valid")  # 73 x 73 x 80
-    x = _conv_bn(x, 192, 3, 3, "stem_4a", padding="valid")  # 71 x 71 x 192
+    x = conv(x, 80, 1, 1, "stem_3b", padding="valid")  # 73 x 73 x 80
+    x = conv(x, 192, 3, 3, "stem_4a", padding="valid")  # 71 x 71 x 192
     x = layers.MaxPooling2D(3, strides=2, name="stem_pool_5a")(x)  # 35 x 35 x 192
 
     # mixed 0, 1, 2: 35 x 35 x 256, 288, 288
     for block, pool_filters in (("mixed0", 32), ("mixed1", 64), ("mixed2", 64)):
-        x = _inception_a(x, block, pool_filters, channel_axis)
+        x = _inception_a(x, block, pool_filters, channel_axis, conv)
 
     # mixed 3: 17 x 17 x 768
-    x = _reduction_a(x, "mixed3", channel_axis)
+    x = _reduction_a(x, "mixed3", channel_axis, conv)
 
     # mixed 4, 5, 6, 7: 17 x 17 x 768
     for block, inner in (("mixed4", 128), ("mixed5", 160), ("mixed6", 160), ("mixed7", 192)):
-        x = _inception_b(x, block, inner, channel_axis)
+        x = _inception_b(x, block, inner, channel_axis, conv)
     mixed7 = x
 
     # mixed 8: 8 x 8 x 1280
-    x = _reduction_b(x, "mixed8", channel_axis)
+    x = _reduction_b(x, "mixed8", channel_axis, conv)
 
     # mixed 9, 10: 8 x 8 x 2048
-    x = _inception_c(x, "mixed9", "mixed9_0", channel_axis)
-    x = _inception_c(x, "mixed10", "mixed9_1", channel_axis)
+    x = _inception_c(x, "mixed9", "mixed9_0", channel_axis, conv)
+    x = _inception_c(x, "mixed10", "mixed9_1", channel_axis, conv)
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -163,6 +181,13 @@ def InceptionV3(
     if weights == "imagenet":
         path = weights_lib.imagenet_weights_path(include_top, mirror=weights_mirror)
         weights_lib.load_weights(model, path)
+    elif fold_batch_norm and str(weights).endswith(".weights.h5"):
+        # A Keras 3 file names the BatchNorm layers: load it unfolded, then fold its arrays.
+        unfolded = InceptionV3(include_top, weights, None, input_shape, pooling, classes,
+                               classifier_activation, include_preprocessing=include_preprocessing)
+        weighted = [layer for layer in model.layers if layer.weights]
+        for layer, values in zip(weighted, folded_weights_of(unfolded, weights_lib.BATCH_NORM_EPSILON)):
+            layer.set_weights(values)
     elif weights is not None:
         weights_lib.load_weights(model, weights, fresh_classifier=include_top and classes != 1000)
     return model
@@ -204,47 +229,54 @@ def _resolve_input_shape(input_shape, input_tensor, include_top, weights):
     return input_shape
 
 
-def _conv_bn(x, filters, rows, cols, unit, strides=1, padding="same"):
-    """Conv2D (no bias) -> BatchNormalization (no scale) -> ReLU, named `unit_*`."""
+def _conv_bn(x, filters, rows, cols, unit, strides=1, padding="same", fold=False,
+             kernel_initializer="glorot_uniform"):
+    """Conv2D (no bias) -> BatchNormalization (no scale) -> ReLU, named `unit_*`.
+
+    With `fold`, Conv2D (with the folded bias) -> ReLU: no `unit_bn` layer.
+    """
     bn_axis = 1 if keras.backend.image_data_format() == "channels_first" else 3
     x = layers.Conv2D(
         filters, (rows, cols), strides=strides, padding=padding,
-        use_bias=False, name=f"{unit}_conv",
+        use_bias=fold, kernel_initializer=kernel_initializer, name=f"{unit}_conv",
     )(x)
-    x = layers.BatchNormalization(axis=bn_axis, scale=False, name=f"{unit}_bn")(x)
+    if not fold:
+        x = layers.BatchNormalization(
+            axis=bn_axis, scale=False, epsilon=weights_lib.BATCH_NORM_EPSILON, name=f"{unit}_bn"
+        )(x)
     return layers.Activation("relu", name=f"{unit}_relu")(x)
 
 
-def _average_pool_branch(x, block, filters):
+def _average_pool_branch(x, block, filters, conv):
     x = layers.AveragePooling2D(3, strides=1, padding="same", name=f"{block}_branchpool_pool")(x)
-    return _conv_bn(x, filters, 1, 1, f"{block}_branchpool_1")
+    return conv(x, filters, 1, 1, f"{block}_branchpool_1")
 
 
-def _inception_a(x, block, pool_filters, channel_axis):
+def _inception_a(x, block, pool_filters, channel_axis, conv):
     """35x35 block with 1x1, 5x5, double 3x3 and pool branches (figure 5)."""
-    branch1x1 = _conv_bn(x, 64, 1, 1, f"{block}_branch1x1_1")
+    branch1x1 = conv(x, 64, 1, 1, f"{block}_branch1x1_1")
 
-    branch5x5 = _conv_bn(x, 48, 1, 1, f"{block}_branch5x5_1")
-    branch5x5 = _conv_bn(branch5x5, 64, 5, 5, f"{block}_branch5x5_2")
+    branch5x5 = conv(x, 48, 1, 1, f"{block}_branch5x5_1")
+    branch5x5 = conv(branch5x5, 64, 5, 5, f"{block}_branch5x5_2")
 
-    branch3x3dbl = _conv_bn(x, 64, 1, 1, f"{block}_branch3x3dbl_1")
-    branch3x3dbl = _conv_bn(branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_2")
-    branch3x3dbl = _conv_bn(branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_3")
+    branch3x3dbl = conv(x, 64, 1, 1, f"{block}_branch3x3dbl_1")
+    branch3x3dbl = conv(branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_2")
+    branch3x3dbl = conv(branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_3")
 
-    branch_pool = _average_pool_branch(x, block, pool_filters)
+    branch_pool = _average_pool_branch(x, block, pool_filters, conv)
     return layers.concatenate(
         [branch1x1, branch5x5, branch3x3dbl, branch_pool], axis=channel_axis, name=block
     )
 
 
-def _reduction_a(x, block, channel_axis):
+def _reduction_a(x, block, channel_axis, conv):
     """35x35 -> 17x17 grid reduction with parallel stride-2 branches (figure 10)."""
-    branch3x3 = _conv_bn(x, 384, 3, 3, f"{block}_branch3x3_1", strides=2, padding="valid")
+    branch3x3 = conv(x, 384, 3, 3, f"{block}_branch3x3_1", strides=2, padding="valid")
 
-    branch3x3dbl = _conv_bn(x, 64, 1, 1, f"{block}_branch3x3dbl_1")
-    branch3x3dbl = _conv_bn(branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_2")
-    branch3x3dbl = _conv_bn(
-        branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_3", strides=2, padding="valid"
+    branch3x3dbl = conv(x, 64, 1, 1, f"{block}_branch3x3dbl_1")
+    branch3x3dbl = conv(branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_2")
+    branch3x3dbl = conv(
+        branch3x3dbl, 96, 3, 3, f"{block}_branch3x3dbl_3", strides=2, padding="valid",
     )
 
     branch_pool = layers.MaxPooling2D(3, strides=2, name=f"{block}_branchpool_pool")(x)
@@ -253,38 +285,38 @@ def _reduction_a(x, block, channel_axis):
     )
 
 
-def _inception_b(x, block, inner, channel_axis):
+def _inception_b(x, block, inner, channel_axis, conv):
     """17x17 block with 7x7 convolutions factorised into 1x7 and 7x1 (figure 6)."""
-    branch1x1 = _conv_bn(x, 192, 1, 1, f"{block}_branch1x1_1")
+    branch1x1 = conv(x, 192, 1, 1, f"{block}_branch1x1_1")
 
-    branch7x7 = _conv_bn(x, inner, 1, 1, f"{block}_branch7x7_1")
-    branch7x7 = _conv_bn(branch7x7, inner, 1, 7, f"{block}_branch7x7_2")
-    branch7x7 = _conv_bn(branch7x7, 192, 7, 1, f"{block}_branch7x7_3")
+    branch7x7 = conv(x, inner, 1, 1, f"{block}_branch7x7_1")
+    branch7x7 = conv(branch7x7, inner, 1, 7, f"{block}_branch7x7_2")
+    branch7x7 = conv(branch7x7, 192, 7, 1, f"{block}_branch7x7_3")
 
-    branch7x7dbl = _conv_bn(x, inner, 1, 1, f"{block}_branch7x7dbl_1")
-    branch7x7dbl = _conv_bn(branch7x7dbl, inner, 7, 1, f"{block}_branch7x7dbl_2")
-    branch7x7dbl = _conv_bn(branch7x7dbl, inner, 1, 7, f"{block}_branch7x7dbl_3")
-    branch7x7dbl = _conv_bn(branch7x7dbl, inner, 7, 1, f"{block}_branch7x7dbl_4")
-    branch7x7dbl = _conv_bn(branch7x7dbl, 192, 1, 7, f"{block}_branch7x7dbl_5")
+    branch7x7dbl = conv(x, inner, 1, 1, f"{block}_branch7x7dbl_1")
+    branch7x7dbl = conv(branch7x7dbl, inner, 7, 1, f"{block}_branch7x7dbl_2")
+    branch7x7dbl = conv(branch7x7dbl, inner, 1, 7, f"{block}_branch7x7dbl_3")
+    branch7x7dbl = conv(branch7x7dbl, inner, 7, 1, f"{block}_branch7x7dbl_4")
+    branch7x7dbl = conv(branch7x7dbl, 192, 1, 7, f"{block}_branch7x7dbl_5")
 
-    branch_pool = _average_pool_branch(x, block, 192)
+    branch_pool = _average_pool_branch(x, block, 192, conv)
     return layers.concatenate(
         [branch1x1, branch7x7, branch7x7dbl, branch_pool], axis=channel_axis, name=block
     )
 
 
-def _reduction_b(x, block, channel_axis):
+def _reduction_b(x, block, channel_axis, conv):
     """17x17 -> 8x8 grid reduction."""
-    branch3x3 = _conv_bn(x, 192, 1, 1, f"{block}_branch3x3_1")
-    branch3x3 = _conv_bn(
-        branch3x3, 320, 3, 3, f"{block}_branch3x3_2", strides=2, padding="valid"
+    branch3x3 = conv(x, 192, 1, 1, f"{block}_branch3x3_1")
+    branch3x3 = conv(
+        branch3x3, 320, 3, 3, f"{block}_branch3x3_2", strides=2, padding="valid",
     )
 
-    branch7x7x3 = _conv_bn(x, 192, 1, 1, f"{block}_branch7x7x3_1")
-    branch7x7x3 = _conv_bn(branch7x7x3, 192, 1, 7, f"{block}_branch7x7x3_2")
-    branch7x7x3 = _conv_bn(branch7x7x3, 192, 7, 1, f"{block}_branch7x7x3_3")
-    branch7x7x3 = _conv_bn(
-        branch7x7x3, 192, 3, 3, f"{block}_branch7x7x3_4", strides=2, padding="valid"
+    branch7x7x3 = conv(x, 192, 1, 1, f"{block}_branch7x7x3_1")
+    branch7x7x3 = conv(branch7x7x3, 192, 1, 7, f"{block}_branch7x7x3_2")
+    branch7x7x3 = conv(branch7x7x3, 192, 7, 1, f"{block}_branch7x7x3_3")
+    branch7x7x3 = conv(
+        branch7x7x3, 192, 3, 3, f"{block}_branch7x7x3_4", strides=2, padding="valid",
     )
 
     branch_pool = layers.MaxPooling2D(3, strides=2, name=f"{block}_branchpool_pool")(x)
@@ -293,26 +325,26 @@ def _reduction_b(x, block, channel_axis):
     )
 
 
-def _inception_c(x, block, branch3x3_name, channel_axis):
+def _inception_c(x, block, branch3x3_name, channel_axis, conv):
     """8x8 block with expanded 1x3 / 3x1 filter banks (figure 7)."""
-    branch1x1 = _conv_bn(x, 320, 1, 1, f"{block}_branch1x1_1")
+    branch1x1 = conv(x, 320, 1, 1, f"{block}_branch1x1_1")
 
-    branch3x3 = _conv_bn(x, 384, 1, 1, f"{block}_branch3x3_1")
-    branch3x3_1 = _conv_bn(branch3x3, 384, 1, 3, f"{block}_branch3x3_2a")
-    branch3x3_2 = _conv_bn(branch3x3, 384, 3, 1, f"{block}_branch3x3_2b")
+    branch3x3 = conv(x, 384, 1, 1, f"{block}_branch3x3_1")
+    branch3x3_1 = conv(branch3x3, 384, 1, 3, f"{block}_branch3x3_2a")
+    branch3x3_2 = conv(branch3x3, 384, 3, 1, f"{block}_branch3x3_2b")
     branch3x3 = layers.concatenate(
         [branch3x3_1, branch3x3_2], axis=channel_axis, name=branch3x3_name
     )
 
-    branch3x3dbl = _conv_bn(x, 448, 1, 1, f"{block}_branch3x3dbl_1")
-    branch3x3dbl = _conv_bn(branch3x3dbl, 384, 3, 3, f"{block}_branch3x3dbl_2")
-    branch3x3dbl_1 = _conv_bn(branch3x3dbl, 384, 1, 3, f"{block}_branch3x3dbl_3a")
-    branch3x3dbl_2 = _conv_bn(branch3x3dbl, 384, 3, 1, f"{block}_branch3x3dbl_3b")
+    branch3x3dbl = conv(x, 448, 1, 1, f"{block}_branch3x3dbl_1")
+    branch3x3dbl = conv(branch3x3dbl, 384, 3, 3, f"{block}_branch3x3dbl_2")
+    branch3x3dbl_1 = conv(branch3x3dbl, 384, 1, 3, f"{block}_branch3x3dbl_3a")
+    branch3x3dbl_2 = conv(branch3x3dbl, 384, 3, 1, f"{block}_branch3x3dbl_3b")
     branch3x3dbl = layers.concatenate(
         [branch3x3dbl_1, branch3x3dbl_2], axis=channel_axis, name=f"{block}_branch3x3dbl_concat"
     )
 
-    branch_pool = _average_pool_branch(x, block, 192)
+    branch_pool = _average_pool_branch(x, block, 192, conv)
     return layers.concatenate(
         [branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=channel_axis, name=block
     )

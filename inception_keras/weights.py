@@ -4,15 +4,25 @@ The official Inception-v3 files are Keras 2 "legacy" HDF5 weight files that
 Keras loads by layer order. `load_weights` reads them itself so that every way
 a file can be wrong (missing, not HDF5, with or without the classifier, a
 different architecture) ends in one `ValueError` that says how to fix it.
+
+A network built with `fold_batch_norm=True` gets the file's weights folded
+(see `inception_keras.folding`). The folded arrays are cached, uncompressed,
+in the Keras cache directory, keyed by the file's SHA-256 and the Keras and
+NumPy versions: the official files are gzip-compressed HDF5, whose reading
+takes most of the loading time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from inception_keras.files import atomic_path
+from inception_keras.folding import fold_layer_arrays, is_folded
 
 WEIGHTS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 MIRROR_ENV_VAR = "INCEPTION_KERAS_WEIGHTS_MIRROR"
@@ -31,6 +41,10 @@ IMAGENET_WEIGHTS = {
 
 # Layers that are not part of the keras.applications graph, so never in its files.
 _EXTRA_LAYER_PREFIX = "aux_"
+# keras.applications' BatchNormalization epsilon, which the official weights were trained with.
+BATCH_NORM_EPSILON = 1e-3
+# Bump when the layout of the folded-weights cache files changes.
+_FOLDED_CACHE_FORMAT = 1
 
 
 def validate_weights_argument(weights) -> None:
@@ -116,14 +130,75 @@ def load_weights(model: keras.Model, path, fresh_classifier: bool = False) -> No
             f"{IMAGENET_WEIGHTS[False][0]} or a .weights.h5 file saved by Keras 3."
         )
     if path.endswith(".weights.h5"):
+        if is_folded(model):
+            raise ValueError(
+                f"{path} is a Keras 3 .weights.h5 file, which loads into the unfolded network "
+                "only: build with fold_batch_norm=False, or pass a legacy .h5 file."
+            )
         try:
             model.load_weights(path)
         except ValueError as error:
             raise ValueError(f"{path} does not fit this model: {error}") from None
         return
+    if is_folded(model):
+        _assign_checked(model, _folded_file_layers(path), path, fresh_classifier)
+        return
     with h5py.File(path, "r") as file:
         group = file["model_weights"] if "model_weights" in file else file
-        _load_legacy_group(model, group, path, fresh_classifier)
+        _assign_checked(model, _file_layers(group), path, fresh_classifier)
+
+
+def folded_cache_path(path) -> Path:
+    """Where the folded weights of the legacy file `path` are cached.
+
+    `$KERAS_HOME/cache/inception_keras/` (read when called, else
+    `~/.keras/...`); the name holds the file's SHA-256 and the Keras and NumPy
+    versions, so a changed file or library never reads a stale cache.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 22), b""):
+            digest.update(chunk)
+    home = os.path.expanduser(os.environ.get("KERAS_HOME") or "~/.keras")
+    name = (f"folded-{digest.hexdigest()[:32]}-keras{keras.__version__}-numpy{np.__version__}"
+            f"-v{_FOLDED_CACHE_FORMAT}.npz")
+    return Path(home, "cache", "inception_keras", name)
+
+
+def _folded_file_layers(path: str) -> list[tuple[str, list[np.ndarray]]]:
+    """The folded `(name, arrays)` of a legacy file, from the cache when it holds them."""
+    import h5py
+
+    cache = folded_cache_path(path)
+    try:
+        with np.load(cache, allow_pickle=False) as stored:
+            names = [str(n) for n in stored["names"]]
+            counts = stored["counts"]
+            return [(name, [stored[f"{index}_{k}"] for k in range(count)])
+                    for index, (name, count) in enumerate(zip(names, counts))]
+    except (OSError, KeyError, ValueError):
+        pass
+    with h5py.File(path, "r") as file:
+        group = file["model_weights"] if "model_weights" in file else file
+        try:
+            layers = fold_layer_arrays(_file_layers(group), BATCH_NORM_EPSILON)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+    _write_cache(cache, layers)
+    return layers
+
+
+def _write_cache(cache: Path, layers: list[tuple[str, list[np.ndarray]]]) -> None:
+    """Writes the folded arrays atomically; a cache that cannot be written is skipped."""
+    arrays = {f"{index}_{k}": value for index, (_, values) in enumerate(layers) for k, value in enumerate(values)}
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as temp:
+            with open(temp, "wb") as file:
+                np.savez(file, names=np.array([name for name, _ in layers]),
+                         counts=np.array([len(values) for _, values in layers]), **arrays)
+    except OSError:
+        pass
 
 
 def _file_layers(group) -> list[tuple[str, list[np.ndarray]]]:
@@ -137,8 +212,8 @@ def _file_layers(group) -> list[tuple[str, list[np.ndarray]]]:
     return layers
 
 
-def _load_legacy_group(model: keras.Model, group, path: str, fresh_classifier: bool) -> None:
-    file_layers = _file_layers(group)
+def _assign_checked(model: keras.Model, file_layers: list, path: str, fresh_classifier: bool) -> None:
+    """Assigns the file's weighted layers to the model's, in order, after checking they fit."""
     if not file_layers:
         raise ValueError(f"{path} holds no layer weights (no 'layer_names' attribute).")
     model_layers = [

@@ -150,3 +150,118 @@ def test_bfloat16_dreams_as_strongly_as_float32(trained_weights_path, grace_hopp
         gains[precision] = after / before
     assert gains["float32"] > 1.5
     assert 0.85 < gains["bfloat16"] / gains["float32"] < 1.15, gains
+
+
+@pytest.mark.parametrize("height, width, tile, margin, shift", [
+    (300, 300, 192, 32, (17, -29)), (97, 413, 160, 16, (-5, 40)), (75, 75, 256, 64, (3, 3)), (80, 90, 139, 32, (0, 0)),
+])
+def test_roll_as_tile_grid_offset_equals_tiles_of_the_rolled_padded_image(height, width, tile, margin, shift):
+    image = np.random.RandomState(0).rand(height, width, 3).astype("float32")
+    core = tile - 2 * margin
+    rows, cols = -(-height // core), -(-width // core)
+    padded = np.pad(np.roll(image, shift, axis=(0, 1)),
+                    [(margin, margin + rows * core - height), (margin, margin + cols * core - width), (0, 0)],
+                    mode="symmetric")
+    expected_tiles = [padded[r * core: r * core + tile, c * core: c * core + tile] for r in range(rows) for c in range(cols)]
+    seen = []
+
+    def recording_gradient(tile_image):
+        seen.append(tile_image[0].copy())
+        return np.float32(len(seen)), tile_image * 2.0
+
+    out = np.full_like(image, np.nan)
+    loss = tiled_gradient_with_shift(image, recording_gradient, tile, margin, shift, out)
+    assert len(seen) == len(expected_tiles) and loss == np.mean(np.arange(1, len(seen) + 1))
+    for got, expected in zip(seen, expected_tiles):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(out, image * 2.0)  # every pixel's gradient lands where it came from
+
+
+def tiled_gradient_with_shift(image, gradient_fn, tile, margin, shift, out):
+    from deepdream.tiling import tile_grid_gradient
+
+    return tile_grid_gradient(image, gradient_fn, tile, margin, shift, out)
+
+
+def _tensor_path_dream(dreamer, image, octaves, steps, step_size=0.01, jitter=32, seed=0):
+    """The engine's dream before the in-place pixel path: tensors, rolls, the general `ascend` loop."""
+    from deepdream import transforms
+    from deepdream.normalization import mean_abs_normalize
+    from deepdream.parameterization import PixelImage
+
+    rng = np.random.RandomState(seed)
+    original = keras.ops.convert_to_tensor(image[None].astype("float32") / 127.5 - 1.0)
+    detail = None
+    for shape in octave_shapes(image.shape[0], image.shape[1], octaves, 1.4):
+        base = keras.ops.image.resize(original, shape, interpolation="bilinear", antialias=True)
+        detail = keras.ops.zeros_like(base) if detail is None else keras.ops.image.resize(detail, shape)
+        parameters, _ = dreamer.ascend(PixelImage(base + detail), steps, step_size, transforms.jitter(jitter),
+                                       mean_abs_normalize, rng)
+        dreamed = parameters.image()
+        detail = dreamed - base
+    return np.clip((keras.ops.convert_to_numpy(dreamed[0]) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("tile_size, whole_image_pixels", [(512, 0), (512, 10**7), (160, 0)])
+def test_in_place_pixel_dream_matches_the_tensor_path(small_photo, tile_size, whole_image_pixels):
+    keras.utils.set_random_seed(0)
+    dreamer = DeepDream("mixed2", weights=None, tile_size=tile_size, whole_image_pixels=whole_image_pixels)
+    ours = dreamer.dream(small_photo, octaves=2, steps=2, step_size=0.02).astype(int)
+    reference = _tensor_path_dream(dreamer, small_photo, octaves=2, steps=2, step_size=0.02).astype(int)
+    difference = np.abs(ours - reference)
+    assert (ours != small_photo).mean() > 0.5
+    if tile_size >= max(small_photo.shape[:2]) + 2 * 32:  # one tile, or whole: equal to float rounding
+        assert difference.max() <= 1
+    else:
+        # Float rounding (a float64 mean-abs here, float32 there) can flip a max-pool or ReLU choice of
+        # the random network at a few pixels, which then step differently and spread a little.
+        assert (difference > 1).mean() < 0.005
+    correlation = np.corrcoef((ours - small_photo).ravel(), (reference - small_photo).ravel())[0, 1]
+    assert correlation > 0.999, correlation
+
+
+def test_refine_matches_the_tensor_path(small_photo):
+    from deepdream import transforms
+    from deepdream.normalization import mean_abs_normalize
+    from deepdream.parameterization import PixelImage
+
+    keras.utils.set_random_seed(0)
+    dreamer = DeepDream("mixed2", weights=None, tile_size=160, whole_image_pixels=0)
+    start = small_photo.astype("float32") + 0.25
+    ours = dreamer.refine(start, steps=2, seed=3)
+    parameters, _ = dreamer.ascend(PixelImage(start[None] / 127.5 - 1.0), 2, 0.01, transforms.jitter(32),
+                                   mean_abs_normalize, np.random.RandomState(3))
+    reference = (keras.ops.convert_to_numpy(parameters.image()[0]) + 1.0) * 127.5
+    assert ours.dtype == np.float32 and np.abs(ours - start).max() > 1.0
+    np.testing.assert_allclose(ours, reference, atol=1e-3)
+
+
+def test_on_step_counts_the_steps_of_all_octaves(random_dreamer, small_photo):
+    calls = []
+    random_dreamer.dream(small_photo, octaves=2, steps=3, on_step=lambda *args: calls.append(args))
+    assert [(done, total) for done, total, _ in calls] == [(i, 6) for i in range(1, 7)]
+    assert all(np.isfinite(loss) for _, _, loss in calls)
+
+
+def test_a_tiled_step_allocates_no_image_sized_temporary(small_photo):
+    import tracemalloc
+
+    from inception_keras.images import resize_image
+
+    keras.utils.set_random_seed(0)
+    dreamer = DeepDream("mixed0", weights=None, tile_size=192, whole_image_pixels=0)
+    image = resize_image(small_photo, 1200, 1020).astype("float32") / 127.5 - 1.0
+    dreamer._ascend_pixels(image[:192, :192].copy(), 1, 0.01, 32, False, np.random.RandomState(0),
+                           _NoCounter())  # traces
+    tracemalloc.start()
+    dreamer._ascend_pixels(image, 1, 0.01, 32, False, np.random.RandomState(0), _NoCounter())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # The gradient buffer (one image), a band of 256 rows and tile-sized arrays; the tensor path held
+    # five image-sized arrays at once (rolled image, padded image, gradient, normalised, updated).
+    assert peak < 1.3 * image.nbytes, peak / image.nbytes
+
+
+class _NoCounter:
+    def step(self, loss):
+        pass
