@@ -24,6 +24,8 @@ def check_numbers(args) -> None:
         raise ValueError(f"--jitter must be 0 or more. Received: {args.jitter}")
     if args.max_side is not None and args.max_side < 75:
         raise ValueError(f"--max-side must be at least 75. Received: {args.max_side}")
+    if args.channel is not None and not isinstance(args.channel, int):
+        raise ValueError("A channel list or range renders a gallery from noise: add --noise WxH, or give one channel.")
     if args.channel is not None and args.channel < 0:
         raise ValueError(f"--channel must be 0 or more. Received: {args.channel}")
 

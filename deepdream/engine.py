@@ -12,6 +12,7 @@ parameterisation and transform.
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import keras
@@ -256,6 +257,19 @@ class DeepDream:
         loss, gradient = self._gradient(rolled[None])
         out[...] = np.roll(keras.ops.convert_to_numpy(gradient)[0], (-shift[0], -shift[1]), axis=(0, 1))
         return float(keras.ops.convert_to_numpy(loss))
+
+    def with_terms(self, terms: list[LayerTerm]) -> "DeepDream":
+        """A dreamer that shares this one's model but maximises other terms, with its own compiled gradient.
+
+        Renders of many channels use it so the network is built and its
+        weights loaded once. Layer names in `terms` must be resolved already
+        (`inception_keras.names.resolve_layer_name`).
+        """
+        clone = copy.copy(self)
+        clone.terms = list(terms)
+        clone.extractor = feature_extractor(self.extractor, sorted({t.layer for t in clone.terms}))
+        clone._gradient = gradients.compile_gradient(clone.extractor, clone.objective, clone._count_trace)
+        return clone
 
     def _is_whole(self, height: int, width: int) -> bool:
         return self._whole_any_shape and height * width <= self.whole_image_pixels

@@ -26,13 +26,12 @@ compiled gradient and tiling; only the objective's terms differ from a dream.
 
 from __future__ import annotations
 
-import copy
-from typing import Callable, Iterable
+from typing import Callable
 
 import keras
 import numpy as np
 
-from deepdream import gradients, normalization, transforms
+from deepdream import normalization, transforms
 from deepdream.engine import DeepDream
 from deepdream.objectives import LayerTerm, parse_layer_spec, with_pre_relu_terms
 from deepdream.octaves import octave_shapes
@@ -174,7 +173,7 @@ class Renderer:
         """
         weight = self.pre_relu_weight if pre_relu_weight is None else pre_relu_weight
         if (channel, weight) not in self._engines:
-            self._engines[channel, weight] = _retargeted(self.engine, self._terms(channel, weight))
+            self._engines[channel, weight] = self.engine.with_terms(self._terms(channel, weight))
         return self._engines[channel, weight]
 
     def _terms(self, channel: int | None, pre_relu_weight: float) -> list[LayerTerm]:
@@ -216,14 +215,3 @@ def visstd(image, std: float = VISSTD):
 def to_uint8(image) -> np.ndarray:
     """A `(1, H, W, 3)` image in [-1, 1] as `(H, W, 3)` uint8."""
     return np.clip((keras.ops.convert_to_numpy(image[0]) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-
-
-def _retargeted(engine: DeepDream, terms: Iterable[LayerTerm]) -> DeepDream:
-    """A copy of `engine` sharing its model, with its own objective terms and compiled gradient."""
-    from inception_keras.introspection import feature_extractor
-
-    clone = copy.copy(engine)
-    clone.terms = list(terms)
-    clone.extractor = feature_extractor(engine.extractor, sorted({t.layer for t in clone.terms}))
-    clone._gradient = gradients.compile_gradient(clone.extractor, clone.objective, clone._count_trace)
-    return clone
