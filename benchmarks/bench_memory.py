@@ -14,31 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from child_process import run_child
+
 TREE = Path(__file__).resolve().parent.parent
-GIB = 2**30
 
 
 def peak_rss(command: list[str], env: dict) -> tuple[float, float]:
-    """Runs `command` in the tree on its PYTHONPATH (`-m` looks in the working directory first).
-
-    Returns (peak RSS in GiB, wall seconds).
-    """
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr}")
-    return usage.ru_maxrss * 1024 / GIB, wall
+    usage = run_child(command, env)
+    return (usage.peak_rss_gib, usage.wall_seconds)
 
 
 def main() -> int:

@@ -31,25 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from child_process import run_child
+
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
 
 
 def timed(command: list[str], env: dict) -> tuple[float, float]:
-    """Runs `command` in the tree on its PYTHONPATH (`-m` looks in the working directory first).
-
-    Returns (wall seconds, CPU seconds of the child).
-    """
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr}")
-    return wall, usage.ru_utime + usage.ru_stime
+    usage = run_child(command, env)
+    return (usage.wall_seconds, usage.cpu_seconds)
 
 
 def main() -> int:
