@@ -17,9 +17,9 @@ network, never from a session counter:
 
 `{unit}_pre_relu` names a unit's pre-activation (convolution and BatchNorm,
 before the ReLU). It is not a layer of its own: it resolves to `{unit}_bn`
-where the model has that layer (with BatchNorm folded into the convolution
-that layer is a pass-through, so its output is the convolution plus the
-folded bias), else to `{unit}_conv`.
+where the model has that layer, else to `{unit}_conv` (a network built with
+`fold_batch_norm=True`, as DeepDream builds it, has no `_bn` layers and its
+convolutions output the pre-activation).
 """
 
 from __future__ import annotations

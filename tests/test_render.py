@@ -87,8 +87,8 @@ def _neighbour_difference(image):
 
 
 def test_a_dead_channel_needs_the_pre_relu_term(renderer, photos):
-    # The renderer's model has BatchNorm folded: `_pre_relu` taps are the pass-through `_bn` layers.
-    assert [term.layer for term in renderer.engine_for(0).terms] == ["mixed4", "mixed4_branch1x1_1_bn"]
+    # The renderer's network is built with BatchNorm folded: a unit's `_conv` outputs its pre-activation.
+    assert [term.layer for term in renderer.engine_for(0).terms] == ["mixed4", "mixed4_branch1x1_1_conv"]
     from deepdream.render import grey_noise
 
     dead = 0  # mixed4 channel 0 is zero everywhere on the grey-noise start
