@@ -54,8 +54,13 @@ def check_channels(channels: list[int], layer: str, count: int, limit: int = MAX
         raise ValueError(
             f"Channel {outside[0]} does not exist in {layer}, which has channels 0..{count - 1}."
         )
-    if len(channels) > limit:
+    check_gallery_size(len(channels), limit)
+
+
+def check_gallery_size(count: int, limit: int = MAX_GALLERY_CHANNELS) -> None:
+    """Raises `ValueError` when a gallery asks for more than `limit` channels."""
+    if count > limit:
         raise ValueError(
-            f"A gallery renders at most {limit} channels; {len(channels)} were asked for. "
+            f"A gallery renders at most {limit} channels; {count} were asked for. "
             f"Split it, e.g. --channel 0-{limit - 1}."
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from pathlib import Path
 
 from deepdream.channels import channel_flag
 from inception_keras.cli_support import (
@@ -57,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
                         help="network precision (the image and loss stay float32); auto: bfloat16 where the "
                              "CPU (AVX512_BF16, AMX) or GPU (compute capability >= 8.0) runs it natively")
-    parser.add_argument("--weights", default="imagenet", help="'imagenet', a weights file, or 'none'")
+    parser.add_argument("--weights", type=weights_flag, default="imagenet",
+                        help="'imagenet', a weights file, or 'none' (random, for a quick check)")
     parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     return run_command("deepdream", lambda: _mode_for(args).run(args), args.debug)
 
 
+def weights_flag(text: str) -> str | None:
+    """The argparse type of `--weights`: `None` for 'none' (random weights), else the text."""
+    return None if text.lower() == "none" else text
+
+
 def _mode_for(args):
     """Picks the mode module whose `applies(args)` is true, in `MODE_MODULES` order from the end."""
     for module in reversed(_mode_modules()):
@@ -86,7 +91,3 @@ def _mode_for(args):
 def _mode_modules() -> list:
     return [importlib.import_module(f"deepdream.{name}") for name in MODE_MODULES]
 
-
-def is_folder(path: str) -> bool:
-    """Whether a command-line input names a folder."""
-    return Path(path).is_dir()

@@ -7,9 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-ENGINE_FLAGS = ("layer", "channel", "guide", "tile_size", "precision", "weights")
-
-
 def check_numbers(args) -> None:
     """Raises `ValueError` naming the flag when a dream option is out of range."""
     positive = {"--octaves": args.octaves, "--steps": args.steps, "--tile-size": args.tile_size}
@@ -37,7 +34,7 @@ def engine_options(args) -> dict:
 
     return dict(
         layers=args.layer or DEFAULT_LAYERS,
-        weights=None if args.weights.lower() == "none" else args.weights,
+        weights=args.weights,
         channel=args.channel,
         guide=load_image(args.guide) if args.guide else None,
         tile_size=args.tile_size,
@@ -62,13 +59,19 @@ def dream_options(args) -> dict:
 
 def load_input_image(path, max_side: int | None = None) -> np.ndarray:
     """Reads an input image, downscaled so no side exceeds `max_side` when given."""
-    from inception_keras.images import load_image, resize_image
+    from inception_keras.images import load_image
 
-    image = load_image(path)
-    if max_side and max(image.shape[:2]) > max_side:
-        scale = max_side / max(image.shape[:2])
-        image = resize_image(image, max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
-    return image
+    return fit_max_side(load_image(path), max_side)
+
+
+def fit_max_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Downscales an `(H, W, 3)` uint8 image so no side exceeds `max_side`; unchanged when it fits or is `None`."""
+    from inception_keras.images import resize_image
+
+    if not max_side or max(image.shape[:2]) <= max_side:
+        return image
+    scale = max_side / max(image.shape[:2])
+    return resize_image(image, max(2, round(image.shape[0] * scale)), max(2, round(image.shape[1] * scale)))
 
 
 def refuse_overwriting_input(source: Path, output: Path) -> None:
@@ -99,18 +102,3 @@ def step_progress_bar(steps_per_octave: int):
 
     return on_step
 
-
-def octave_progress_bar(octaves: int):
-    """Returns an `on_octave(index, count, loss)` callback that drives a tqdm bar on stderr."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=octaves, desc="octaves", unit="octave", file=sys.stderr)
-
-    def on_octave(index: int, count: int, loss: float) -> None:
-        bar.total = count
-        bar.set_postfix(loss=f"{loss:.3f}")
-        bar.update(1)
-        if index + 1 == count:
-            bar.close()
-
-    return on_octave

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from deepdream import cli_options
-from deepdream.channels import MAX_GALLERY_CHANNELS, ChannelList
+from deepdream.channels import ChannelList, check_gallery_size
 from inception_keras.cli_support import EXIT_OK
 
 RENDER_LAYER = "mixed4"
@@ -44,7 +44,7 @@ def run(args) -> int:
     layer = ",".join(args.layer) if args.layer else RENDER_LAYER
     output = Path(args.output) if args.output else Path(_default_name(layer, args.channel))
     check_output_path(output)
-    renderer = Renderer(layer, weights=None if args.weights.lower() == "none" else args.weights,
+    renderer = Renderer(layer, weights=args.weights,
                         tile_size=args.tile_size, precision=args.precision)
     options = _render_options(args)
     if isinstance(args.channel, ChannelList):
@@ -88,11 +88,8 @@ def _checked(args) -> tuple[int, int]:
     if args.lapnorm and args.param == "fft":
         raise ValueError("--lapnorm applies to --param pixel only; drop one of them.")
     size = parse_size(args.noise)
-    if isinstance(args.channel, ChannelList) and len(args.channel) > MAX_GALLERY_CHANNELS:
-        raise ValueError(
-            f"A gallery renders at most {MAX_GALLERY_CHANNELS} channels; {len(args.channel)} were asked for. "
-            f"Split it, e.g. --channel 0-{MAX_GALLERY_CHANNELS - 1}."
-        )
+    if isinstance(args.channel, ChannelList):
+        check_gallery_size(len(args.channel))
     single = args.channel if isinstance(args.channel, int) else None
     cli_options.check_numbers(argparse.Namespace(**{**vars(args), "channel": single}))
     return size

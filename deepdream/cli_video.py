@@ -247,12 +247,8 @@ def _needs_even_sides(output: Path) -> bool:
 def _fitted(frames: Iterable[np.ndarray], max_side: int | None, even: bool) -> Iterator[np.ndarray]:
     """Downscales frames so no side exceeds `max_side`; crops an odd last row or column when `even`
     (H.264 in yuv420p needs even sides)."""
-    from inception_keras.images import resize_image
-
     for frame in frames:
-        if max_side and max(frame.shape[:2]) > max_side:
-            scale = max_side / max(frame.shape[:2])
-            frame = resize_image(frame, max(2, round(frame.shape[0] * scale)), max(2, round(frame.shape[1] * scale)))
+        frame = cli_options.fit_max_side(frame, max_side)
         if even:
             frame = frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2]
         yield frame

@@ -29,9 +29,6 @@ from inception_keras.precision import dtype_policy
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 DEFAULT_LAYERS = "mixed3:1.0,mixed5:1.5"
 DEFAULT_TILE_SIZE = 512
-# Images up to this many pixels are processed whole on a CPU (TensorFlow backend);
-# `hardware.default_whole_image_pixels` raises it on a GPU.
-DEFAULT_WHOLE_IMAGE_PIXELS = hardware.CPU_WHOLE_IMAGE_PIXELS
 TILE_MARGIN = 32
 GRADIENT_EPSILON = 1e-8
 
@@ -186,9 +183,7 @@ class DeepDream:
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={image.shape}")
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
-        pixels = image.astype(np.float32)
-        pixels /= 127.5
-        pixels -= 1.0
+        pixels = _unit_range(image)
         self._ascend_pixels(pixels, steps, step_size, jitter, lapnorm, np.random.RandomState(seed),
                             _StepCounter(steps, None))
         pixels += 1.0
@@ -329,14 +324,20 @@ class _StepCounter:
 
 def _octave_base(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The uint8 `image` in [-1, 1] at `shape`, as a fresh writable float32 `(h, w, 3)` array."""
-    pixels = image.astype(np.float32)
-    pixels /= 127.5
-    pixels -= 1.0
+    pixels = _unit_range(image)
     if tuple(shape) == image.shape[:2]:
         return pixels
     resized = keras.ops.image.resize(pixels[None], shape, interpolation="bilinear", antialias=True)
     del pixels
     return _writable(resized)
+
+
+def _unit_range(image: np.ndarray) -> np.ndarray:
+    """0..255 pixels as a fresh float32 array in [-1, 1], converted in place."""
+    pixels = image.astype(np.float32)
+    pixels /= 127.5
+    pixels -= 1.0
+    return pixels
 
 
 def _resized(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -8,19 +8,20 @@ A file that cannot be read is reported and skipped; the others are written.
 import argparse
 from pathlib import Path
 
+from _common import add_weights_argument
 from deepdream import DeepDream
 from deepdream.batch import collect_inputs, dream_files
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("inputs", nargs="+", help="images and folders of images")
 parser.add_argument("output_dir", help="folder for <stem>_dream<suffix> files (created if missing)")
-parser.add_argument("--weights", default="imagenet", help="'imagenet', 'none' (random) or a weights file")
+add_weights_argument(parser)
 parser.add_argument("--steps", type=int, default=10, help="steps per octave")
 args = parser.parse_args()
 
 output_dir = Path(args.output_dir)
 output_dir.mkdir(parents=True, exist_ok=True)
-engine = DeepDream(weights=None if args.weights == "none" else args.weights)
+engine = DeepDream(weights=args.weights)
 report = dream_files(engine, collect_inputs(args.inputs), output_dir, dict(octaves=3, steps=args.steps),
                      on_file=lambda source, error: print(error or f"dreamed {source}"))
 print(f"{len(report.written)} written, {len(report.failed)} failed")

@@ -7,18 +7,19 @@ python examples/render_from_noise.py --weights ../shared/weights/inception_v3_no
 import argparse
 
 import deepdream
+from _common import add_weights_argument
 from deepdream.gallery import grid_image
 from deepdream.render import Renderer
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--weights", default="imagenet", help="'imagenet', 'none' (random) or a weights file")
+add_weights_argument(parser)
 parser.add_argument("--channel", type=int, default=1)
 parser.add_argument("--size", type=int, default=224)
 parser.add_argument("--steps", type=int, help="steps per octave (default: the notebook's)")
 parser.add_argument("--output", default="render_from_noise.jpg")
 args = parser.parse_args()
 
-renderer = Renderer("mixed4", weights=None if args.weights == "none" else args.weights)
+renderer = Renderer("mixed4", weights=args.weights)
 size = (args.size, args.size)
 renders = {
     "naive (1 octave, 20 steps)": renderer.render(args.channel, size, octaves=1, steps=args.steps or 20),

@@ -7,10 +7,11 @@ python examples/render_gallery.py --weights ../shared/weights/inception_v3_notop
 import argparse
 
 import deepdream
+from _common import add_weights_argument
 from deepdream.gallery import gallery
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--weights", default="imagenet", help="'imagenet', 'none' (random) or a weights file")
+add_weights_argument(parser)
 parser.add_argument("--channels", type=int, default=16, help="render channels 0..N-1 (at most 64)")
 parser.add_argument("--size", type=int, default=128)
 parser.add_argument("--steps", type=int, default=20, help="steps per octave")
@@ -18,6 +19,6 @@ parser.add_argument("--output", default="render_gallery.jpg")
 args = parser.parse_args()
 
 grid = gallery("mixed4", range(args.channels), (args.size, args.size),
-               weights=None if args.weights == "none" else args.weights, steps=args.steps)
+               weights=args.weights, steps=args.steps)
 deepdream.save_image(grid, args.output, quality=85)
 print(f"wrote {args.output}")

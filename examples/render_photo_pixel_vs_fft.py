@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 import deepdream
+from _common import add_weights_argument
 from deepdream import transforms
 from deepdream.gallery import grid_image
 from deepdream.parameterization import FourierImage
@@ -23,7 +24,7 @@ from inception_keras.images import resize_image
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("image", help="input photo")
-parser.add_argument("--weights", default="imagenet", help="'imagenet', 'none' (random) or a weights file")
+add_weights_argument(parser)
 parser.add_argument("--channel", type=int, default=1)
 parser.add_argument("--size", type=int, default=224)
 parser.add_argument("--steps", type=int, default=FFT_STEPS, help="Fourier steps (the pixel dream: 4 octaves x 20)")
@@ -33,7 +34,7 @@ args = parser.parse_args()
 photo = deepdream.load_image(args.image)
 side = min(photo.shape[:2])
 photo = resize_image(photo[:side, :side], args.size, args.size)
-renderer = Renderer("mixed4", weights=None if args.weights == "none" else args.weights)
+renderer = Renderer("mixed4", weights=args.weights)
 engine = renderer.engine_for(args.channel)
 
 pixel = engine.dream(photo, octaves=4, steps=20)

@@ -37,10 +37,7 @@ def write_clip(path, frames: int = 10, width: int = 96, height: int = 80, fps: i
         stream = container.add_stream(CODECS[path.suffix], rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "pal8" if path.suffix == ".gif" else "yuv420p"
-        sound = None
-        if audio:
-            sound = container.add_stream("aac", rate=AUDIO_RATE)
-            sound.layout = "mono"
+        sound = _audio_stream(container) if audio else None
         for index in range(frames):
             frame = _video_frame(moving_square(index, width, height), path.suffix == ".gif")
             for packet in stream.encode(frame):
@@ -48,14 +45,7 @@ def write_clip(path, frames: int = 10, width: int = 96, height: int = 80, fps: i
         container.mux(stream.encode())
         if sound is not None:
             samples = AUDIO_RATE * frames // fps
-            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / AUDIO_RATE)).astype(np.float32)[None]
-            for start in range(0, samples, 1024):
-                chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
-                                                   format="fltp", layout="mono")
-                chunk.sample_rate, chunk.pts = AUDIO_RATE, start
-                for packet in sound.encode(chunk):
-                    container.mux(packet)
-            container.mux(sound.encode())
+            _encode_audio(container, sound, 0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / AUDIO_RATE))
     return path
 
 
@@ -83,14 +73,24 @@ def audio_packets(path) -> list[bytes]:
 def write_audio_only(path) -> Path:
     """An .mp4 holding only an AAC stream (no video)."""
     with av.open(str(path), "w") as container:
-        sound = container.add_stream("aac", rate=AUDIO_RATE)
-        sound.layout = "mono"
-        tone = np.zeros((1, 4096), np.float32)
-        for start in range(0, 4096, 1024):
-            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
-                                               format="fltp", layout="mono")
-            chunk.sample_rate, chunk.pts = AUDIO_RATE, start
-            for packet in sound.encode(chunk):
-                container.mux(packet)
-        container.mux(sound.encode())
+        _encode_audio(container, _audio_stream(container), np.zeros(4096))
     return Path(path)
+
+
+def _audio_stream(container):
+    """A mono AAC stream of `container` (added before anything is muxed)."""
+    sound = container.add_stream("aac", rate=AUDIO_RATE)
+    sound.layout = "mono"
+    return sound
+
+
+def _encode_audio(container, sound, samples: np.ndarray) -> None:
+    """Encodes `samples` (floats in -1..1) into the stream `sound` of `container`."""
+    tone = samples.astype(np.float32)[None]
+    for start in range(0, tone.shape[1], 1024):
+        chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
+                                           format="fltp", layout="mono")
+        chunk.sample_rate, chunk.pts = AUDIO_RATE, start
+        for packet in sound.encode(chunk):
+            container.mux(packet)
+    container.mux(sound.encode())
