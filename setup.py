@@ -26,9 +26,13 @@ setup(
     extras_require={
         # scikit-image ships the texture photos of examples/transfer_learning.py.
         "examples": ["scikit-image"],
-        "dev": ["pytest", "ruff", "scikit-image"],
+        "dev": ["pytest", "ruff", "scikit-image", "playwright"],
         "jax": ["jax"],
+        # Install torch==2.13.0 (or the build for your accelerator) first: this range then adds nothing.
+        "torch": ["torch>=2.1"],
         "ray": ["ray[data]"],
+        "web": ["gradio>=5", "gradio_client"],
+        "export": ["tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
     },
     entry_points={
         "console_scripts": [
