@@ -22,8 +22,8 @@ from deepdream.flow import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
 def warp(image, flow):
     """Samples `image` `(H, W, C)` at `x + flow(x)`, bilinearly, edges repeated; returns float32 `(H, W, C)`.
 
-    The twin of `deepdream.flow.warp` (OpenCV's `remap`, which rounds the
-    sampling point to 1/32 pixel; this one does not).
+    The twin of `deepdream.flow.warp` (OpenCV's `remap`), equal to it up to
+    float rounding on float images.
     """
     image = ops.cast(image, "float32")
     flow = ops.cast(flow, "float32")
