@@ -4,6 +4,7 @@
         [--cases input,no-flow,flow] [--frame-steps 5] [--blend 0.9] [--precision float32]
         [--baseline OLD_video_dream.py]
     python benchmarks/bench_video.py --weights PATH --cli-trees main=/work/main,branch=. [--cli-frames 4,12]
+    python benchmarks/bench_video.py --cli-trees main=/work/main,branch=. --stand-in-ms 100 [--size 640x360]
 
 The clip is a camera panning across and zooming into a real photo, so the true
 motion between frames is known exactly. Cases (one engine, one process, the
@@ -29,7 +30,10 @@ engine and the same `deepdream.flow`, so before and after share one run. Measure
 (decode, flow, dream, store, encode), from each source tree on the same clip,
 interleaved, at two `--max-frames` counts: seconds per frame is the time
 difference over the frame difference, so start-up and the first frame's full
-dream cancel out.
+dream cancel out. With `--stand-in-ms` the engine is a stand-in that only
+waits that long per frame (a device faster than this CPU), so what is timed
+is what the loop adds around the dream: decoding, flow, carry, storing and
+encoding, overlapped or not.
 
 Writes a markdown table and `bench_video.json` into `$OUT` when it is set,
 else prints both.
@@ -320,6 +324,71 @@ def cli_seconds_per_frame(args) -> list[dict]:
     return rows
 
 
+# Run with PYTHONPATH=<tree>: the CLI with a stand-in engine whose dream and refine only wait (a fast device).
+STAND_IN_DRIVER = """
+import json, sys, time
+import numpy as np
+from deepdream import cli_options
+from deepdream.cli import main
+
+seconds, marks = float(sys.argv[1]), []
+
+class StandIn:
+    def dream(self, image, **options):
+        marks.append(time.perf_counter())
+        time.sleep(seconds)
+        return np.asarray(image, np.float32)
+
+    def refine(self, image, *args, **options):
+        time.sleep(seconds)
+        return np.asarray(image, np.float32)
+
+cli_options.build_engine = lambda args: StandIn()
+status = main(sys.argv[2:])
+print(json.dumps(dict(status=status, loop_seconds=time.perf_counter() - marks[0])))
+"""
+
+
+def overlap_seconds_per_frame(args) -> list[dict]:
+    """s/frame of the whole CLI loop (decode, flow, dream, store, encode) from each tree of `--cli-trees`
+    when the dream is a stand-in that waits `--stand-in-ms` per frame: what the loop adds around a fast device."""
+    import subprocess
+    import tempfile
+
+    from deepdream.video_io import write_video
+
+    trees = dict(entry.split("=", 1) for entry in args.cli_trees.split(","))
+    photo = load_photo(args.photo)
+    matrices = camera_matrices(photo.shape, args.width, args.height, args.frames)
+    runs: dict = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as folder:
+        clip = write_video(render_clip(photo, matrices, args.width, args.height), Path(folder) / "clip.mp4", fps=24)
+        for repeat in range(args.cli_repeats):
+            for name, tree in trees.items():
+                output = Path(folder) / f"{name}.mp4"
+                command = [sys.executable, "-c", STAND_IN_DRIVER, str(args.stand_in_ms / 1000), str(clip), "-o",
+                           str(output), "--weights", "none", "--flow-preset", args.flow_preset, "--quiet"]
+                env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
+                result = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+                loop = json.loads(result.stdout.strip().splitlines()[-1])["loop_seconds"]
+                runs[name].append(loop / args.frames)
+                output.unlink()
+                print(json.dumps(dict(tree=name, seconds_per_frame=runs[name][-1])), file=sys.stderr)
+    return [dict(tree=name, path=trees[name], size=f"{args.width}x{args.height}", frames=args.frames,
+                 stand_in_ms=args.stand_in_ms, seconds_per_frame=float(np.median(runs[name])),
+                 seconds_per_frame_runs=runs[name]) for name in trees]
+
+
+def overlap_markdown(rows) -> str:
+    lines = ["| tree | clip | stand-in dream (ms) | s/frame (median) | over the stand-in | vs the first tree |",
+             "|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['tree']} | {row['frames']} frames {row['size']} | {row['stand_in_ms']:.0f} | "
+                     f"{row['seconds_per_frame']:.3f} | {row['seconds_per_frame'] * 1000 / row['stand_in_ms']:.2f}x | "
+                     f"{row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def cli_markdown(rows) -> str:
     lines = ["| tree | clip | runs at frames | s/frame (median) | vs the first tree |", "|---|---|---|---|---|"]
     for row in rows:
@@ -365,6 +434,8 @@ def main() -> int:
                         help="instead: s/frame of the whole CLI from each source tree, interleaved")
     parser.add_argument("--cli-frames", default="4,12", help="the two --max-frames counts for --cli-trees")
     parser.add_argument("--cli-repeats", type=int, default=2, help="rounds of runs for --cli-trees")
+    parser.add_argument("--stand-in-ms", type=float,
+                        help="with --cli-trees: a stand-in dream that waits this long per frame (a fast device)")
     args = parser.parse_args()
     args.width, args.height = (int(v) for v in args.size.split("x"))
     command = "python benchmarks/bench_video.py " + " ".join(sys.argv[1:])
@@ -375,8 +446,13 @@ def main() -> int:
         matrices = camera_matrices(photo.shape, args.width, args.height, args.frames)
         write_video(render_clip(photo, matrices, args.width, args.height), args.write_clip, fps=24)
         return 0
-    if not args.weights:
+    if not args.weights and not args.stand_in_ms:
         parser.error("--weights is required")
+    if args.cli_trees and args.stand_in_ms:
+        rows = overlap_seconds_per_frame(args)
+        table = f"Command: `{command}`\n\n{overlap_markdown(rows)}"
+        _publish(table, dict(command=command, device=device_name(), overlap_rows=rows), "bench_video_overlap")
+        return 0
     if args.cli_trees:
         rows = cli_seconds_per_frame(args)
         table = f"Command: `{command}`\n\n{cli_markdown(rows)}"
