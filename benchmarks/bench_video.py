@@ -27,8 +27,8 @@ engine and the same `deepdream.flow`, so before and after share one run. Measure
   frame, averaged over the clip, and over its first and last quarter (drift).
 
 `--cli-trees` instead times the whole command, `python -m deepdream CLIP`
-(decode, flow, dream, store, encode), from each source tree on the same clip,
-interleaved, at two `--max-frames` counts: seconds per frame is the time
+(decode, flow, dream, store, encode; wall and CPU seconds), from each source
+tree on the same clip, interleaved, at two `--max-frames` counts: seconds per frame is the time
 difference over the frame difference, so start-up and the first frame's full
 dream cancel out. With `--stand-in-ms` the engine is a stand-in that only
 waits that long per frame (a device faster than this CPU), so what is timed
@@ -311,16 +311,22 @@ def cli_seconds_per_frame(args) -> list[dict]:
                                "--max-frames", str(count), "--quiet"]
                     env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
                     start = time.perf_counter()
-                    subprocess.run(command, env=env, check=True)
-                    times[name, count].append(time.perf_counter() - start)
+                    process = subprocess.Popen(command, env=env)
+                    _, status, usage = os.wait4(process.pid, 0)
+                    if os.waitstatus_to_exitcode(status) != 0:
+                        raise SystemExit(f"{' '.join(command)} failed with status {status}")
+                    times[name, count].append((time.perf_counter() - start, usage.ru_utime + usage.ru_stime))
                     output.unlink()
                     print(json.dumps(dict(tree=name, frames=count, seconds=times[name, count][-1])), file=sys.stderr)
     rows = []
     for name in trees:
-        per_frame = [(b - a) / (long - short) for a, b in zip(times[name, short], times[name, long])]
+        pairs = list(zip(times[name, short], times[name, long]))
+        wall = [(b[0] - a[0]) / (long - short) for a, b in pairs]
+        cpu = [(b[1] - a[1]) / (long - short) for a, b in pairs]
         rows.append(dict(tree=name, path=trees[name], size=f"{args.width}x{args.height}", frames=(short, long),
-                         seconds=[times[name, short], times[name, long]], seconds_per_frame=float(np.median(per_frame)),
-                         seconds_per_frame_runs=per_frame))
+                         seconds=[times[name, short], times[name, long]], seconds_per_frame=float(np.median(wall)),
+                         seconds_per_frame_runs=wall, cpu_seconds_per_frame=float(np.median(cpu)),
+                         cpu_seconds_per_frame_runs=cpu))
     return rows
 
 
@@ -390,10 +396,13 @@ def overlap_markdown(rows) -> str:
 
 
 def cli_markdown(rows) -> str:
-    lines = ["| tree | clip | runs at frames | s/frame (median) | vs the first tree |", "|---|---|---|---|---|"]
+    lines = ["| tree | clip | runs at frames | s/frame (median) | vs the first tree | CPU s/frame | vs the first tree |",
+             "|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['tree']} | {row['size']} | {row['frames'][0]}, {row['frames'][1]} | "
-                     f"{row['seconds_per_frame']:.3f} | {row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x |")
+                     f"{row['seconds_per_frame']:.3f} | {row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x | "
+                     f"{row['cpu_seconds_per_frame']:.3f} | "
+                     f"{row['cpu_seconds_per_frame'] / rows[0]['cpu_seconds_per_frame']:.3f}x |")
     return "\n".join(lines) + "\n"
 
 
