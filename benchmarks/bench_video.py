@@ -300,7 +300,7 @@ def cli_seconds_per_frame(args) -> list[dict]:
     times: dict = {(name, count): [] for name in trees for count in (short, long)}
     with tempfile.TemporaryDirectory() as folder:
         clip = write_video(render_clip(photo, matrices, args.width, args.height), Path(folder) / "clip.mp4", fps=24)
-        for repeat in range(args.cli_repeats):
+        for _ in range(args.cli_repeats):
             for count in (short, long):
                 for name, tree in trees.items():
                     output = Path(folder) / f"{name}_{count}.mp4"
@@ -369,7 +369,7 @@ def overlap_seconds_per_frame(args) -> list[dict]:
     runs: dict = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as folder:
         clip = write_video(render_clip(photo, matrices, args.width, args.height), Path(folder) / "clip.mp4", fps=24)
-        for repeat in range(args.cli_repeats):
+        for _ in range(args.cli_repeats):
             for name, tree in trees.items():
                 output = Path(folder) / f"{name}.mp4"
                 command = [sys.executable, "-c", STAND_IN_DRIVER, str(args.stand_in_ms / 1000), str(clip), "-o",
@@ -396,11 +396,12 @@ def overlap_markdown(rows) -> str:
 
 
 def cli_markdown(rows) -> str:
-    lines = ["| tree | clip | runs at frames | s/frame (median) | vs the first tree | CPU s/frame | vs the first tree |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| tree | clip | runs at frames | s/frame (median) | vs the first tree | CPU s/frame | "
+             "vs the first tree |", "|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['tree']} | {row['size']} | {row['frames'][0]}, {row['frames'][1]} | "
-                     f"{row['seconds_per_frame']:.3f} | {row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x | "
+                     f"{row['seconds_per_frame']:.3f} | "
+                     f"{row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x | "
                      f"{row['cpu_seconds_per_frame']:.3f} | "
                      f"{row['cpu_seconds_per_frame'] / rows[0]['cpu_seconds_per_frame']:.3f}x |")
     return "\n".join(lines) + "\n"
@@ -487,7 +488,7 @@ def main() -> int:
     print(f"warm-up (compiling every shape): {time.perf_counter() - warm_up:.1f} s", file=sys.stderr)
 
     rows = {}
-    for repeat in range(args.repeats):
+    for _ in range(args.repeats):
         for case in cases_from(args):
             row, outputs = run_case(engine, case, clip, matrices, args)
             print(json.dumps(row), file=sys.stderr)
