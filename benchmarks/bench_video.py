@@ -2,22 +2,38 @@
 
     python benchmarks/bench_video.py --weights PATH [--size 480x270] [--frames 32]
         [--cases input,no-flow,flow] [--frame-steps 5] [--blend 0.9] [--precision float32]
+        [--baseline OLD_video_dream.py]
+    python benchmarks/bench_video.py --weights PATH --cli-trees main=/work/main,branch=. [--cli-frames 4,12]
+    python benchmarks/bench_video.py --cli-trees main=/work/main,branch=. --stand-in-ms 100 [--size 640x360]
 
 The clip is a camera panning across and zooming into a real photo, so the true
 motion between frames is known exactly. Cases (one engine, one process, the
 same clip): `input` (the clip itself), `no-flow` (every frame dreamed from
 scratch with the still settings, DeepDreamVideo's way) and `flow` (first
 frame dreamed, later frames carried along DIS optical flow then refined;
-`--frame-steps` and `--blend` take comma lists to sweep). Measures:
+`--frame-steps` and `--blend` take comma lists to sweep). `--baseline` adds
+the `flow` cases dreamed by another `video_dream.py` (e.g. main's, from `git
+show main:deepdream/video_dream.py`), loaded beside this one with the same
+engine and the same `deepdream.flow`, so before and after share one run. Measures:
 
-- seconds per frame (after a warm-up dream that compiles every shape), and
-  the share of it spent on optical flow and warping;
+- seconds per frame (after a warm-up dream that compiles every shape; the
+  median of `--repeats` interleaved rounds), and the share of it spent on
+  optical flow and warping;
 - the temporal warping error of Lai et al. 2018 ("Learning Blind Video
   Temporal Consistency"): the mean squared difference, pixels in [0, 1],
   between output frame t+1 and output frame t warped by the clip's true
   motion, over the pixels that motion keeps inside the frame;
 - strength: the layer objective of each output frame over that of its input
   frame, averaged over the clip, and over its first and last quarter (drift).
+
+`--cli-trees` instead times the whole command, `python -m deepdream CLIP`
+(decode, flow, dream, store, encode; wall and CPU seconds), from each source
+tree on the same clip, interleaved, at two `--max-frames` counts: seconds per frame is the time
+difference over the frame difference, so start-up and the first frame's full
+dream cancel out. With `--stand-in-ms` the engine is a stand-in that only
+waits that long per frame (a device faster than this CPU), so what is timed
+is what the loop adds around the dream: decoding, flow, carry, storing and
+encoding, overlapped or not.
 
 Writes a markdown table and `bench_video.json` into `$OUT` when it is set,
 else prints both.
@@ -118,23 +134,42 @@ def objective_of(engine, image: np.ndarray) -> float:
     return float(keras.ops.convert_to_numpy(engine.objective(engine.extractor(tensor, training=False))))
 
 
+def load_baseline(path: str):
+    """Another version of `deepdream/video_dream.py`, imported beside this tree's as `baseline_video_dream`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("baseline_video_dream", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_case(engine, case: dict, clip, matrices, args) -> tuple[dict, list[np.ndarray]]:
     from deepdream import flow as optical
     from deepdream.video_dream import dream_frames
 
+    if case.get("baseline"):
+        dream_frames = args.baseline_module.dream_frames
     dream_options = dict(octaves=args.octaves, steps=args.steps, seed=0)
     start = time.perf_counter()
+    after_first = start
     if case["kind"] == "input":
         outputs = list(clip)
     else:
-        outputs = list(dream_frames(engine, clip, dream_options, frame_steps=case.get("frame_steps", 1),
-                                    blend=case.get("blend", 1.0), flow=case["kind"] == "flow",
-                                    flow_preset=args.flow_preset, hold_level=case.get("hold_level", True),
-                                    lookahead=args.lookahead))
-    seconds = time.perf_counter() - start
+        outputs = []
+        for output in dream_frames(engine, clip, dream_options, frame_steps=case.get("frame_steps", 1),
+                                   blend=case.get("blend", 1.0), flow=case["kind"] == "flow",
+                                   flow_preset=args.flow_preset, hold_level=case.get("hold_level", True),
+                                   lookahead=args.lookahead):
+            outputs.append(output)
+            if len(outputs) == 1:
+                after_first = time.perf_counter()
+    end = time.perf_counter()
+    seconds = end - start
     row = dict(case=case["name"], size=f"{args.width}x{args.height}", frames=len(clip),
-               seconds_per_frame=seconds / len(clip), clip_seconds=seconds)
-    if case["kind"] == "flow":
+               seconds_per_frame=seconds / len(clip), clip_seconds=seconds,
+               later_seconds_per_frame=(end - after_first) / max(1, len(clip) - 1))
+    if case["kind"] == "flow" and not case.get("baseline"):
         start = time.perf_counter()
         for previous, current, output in zip(clip, clip[1:], outputs):
             optical.motion_between(previous, current, args.flow_preset).carry(output.astype(np.float32))
@@ -155,8 +190,11 @@ def cases_from(args) -> list[dict]:
             for steps in args.frame_steps.split(","):
                 for blend in args.blend.split(","):
                     for hold in args.hold_level.split(","):
-                        cases.append(dict(kind="flow", name=f"flow steps={steps} blend={blend} hold={hold}",
-                                          frame_steps=int(steps), blend=float(blend), hold_level=hold == "on"))
+                        for baseline in ([True, False] if args.baseline else [False]):
+                            cases.append(dict(kind="flow", baseline=baseline,
+                                              name=f"{'baseline ' if baseline else ''}flow steps={steps} "
+                                                   f"blend={blend} hold={hold}",
+                                              frame_steps=int(steps), blend=float(blend), hold_level=hold == "on"))
         elif name in ("input", "no-flow"):
             cases.append(dict(kind=name, name=name))
         else:
@@ -184,6 +222,16 @@ def markdown(rows, args, device: str) -> str:
             f"{error_ratio} | {r['strength']:.2f}x | {r['strength_first_quarter']:.2f}x -> "
             f"{r['strength_last_quarter']:.2f}x | {r['drift']:.2f} |"
         )
+    pairs = [(r, next((b for b in rows if b["case"] == "baseline " + r["case"]), None)) for r in rows]
+    pairs = [(r, b) for r, b in pairs if b is not None]
+    if pairs:
+        lines += ["", "| case: this tree over the baseline | s/frame | s/frame after the first | warping error | "
+                  "strength | drift |", "|---|---|---|---|---|---|"]
+        for r, b in pairs:
+            lines.append(f"| {r['case']} | {r['seconds_per_frame'] / b['seconds_per_frame']:.3f}x | "
+                         f"{r['later_seconds_per_frame'] / b['later_seconds_per_frame']:.3f}x | "
+                         f"{r['warping_error'] / b['warping_error']:.3f}x | {r['strength'] / b['strength']:.3f}x | "
+                         f"{r['drift'] / b['drift']:.3f}x |")
     return "\n".join(lines) + "\n"
 
 
@@ -238,6 +286,127 @@ def peak_memory(args) -> list[dict]:
     return rows
 
 
+def cli_seconds_per_frame(args) -> list[dict]:
+    """Seconds per frame of `python -m deepdream CLIP` from each tree of `--cli-trees`, interleaved."""
+    import subprocess
+    import tempfile
+
+    from deepdream.video_io import write_video
+
+    trees = dict(entry.split("=", 1) for entry in args.cli_trees.split(","))
+    short, long = (int(n) for n in args.cli_frames.split(","))
+    photo = load_photo(args.photo)
+    matrices = camera_matrices(photo.shape, args.width, args.height, long)
+    times: dict = {(name, count): [] for name in trees for count in (short, long)}
+    with tempfile.TemporaryDirectory() as folder:
+        clip = write_video(render_clip(photo, matrices, args.width, args.height), Path(folder) / "clip.mp4", fps=24)
+        for _ in range(args.cli_repeats):
+            for count in (short, long):
+                for name, tree in trees.items():
+                    output = Path(folder) / f"{name}_{count}.mp4"
+                    command = [sys.executable, "-m", "deepdream", str(clip), "-o", str(output), "--weights",
+                               args.weights, "--layer", args.layer, "--octaves", str(args.octaves), "--steps",
+                               str(args.steps), "--frame-steps", args.frame_steps.split(",")[0], "--blend",
+                               args.blend.split(",")[0], "--flow-preset", args.flow_preset,
+                               "--max-frames", str(count), "--quiet"]
+                    env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
+                    start = time.perf_counter()
+                    process = subprocess.Popen(command, env=env)
+                    _, status, usage = os.wait4(process.pid, 0)
+                    if os.waitstatus_to_exitcode(status) != 0:
+                        raise SystemExit(f"{' '.join(command)} failed with status {status}")
+                    times[name, count].append((time.perf_counter() - start, usage.ru_utime + usage.ru_stime))
+                    output.unlink()
+                    print(json.dumps(dict(tree=name, frames=count, seconds=times[name, count][-1])), file=sys.stderr)
+    rows = []
+    for name in trees:
+        pairs = list(zip(times[name, short], times[name, long]))
+        wall = [(b[0] - a[0]) / (long - short) for a, b in pairs]
+        cpu = [(b[1] - a[1]) / (long - short) for a, b in pairs]
+        rows.append(dict(tree=name, path=trees[name], size=f"{args.width}x{args.height}", frames=(short, long),
+                         seconds=[times[name, short], times[name, long]], seconds_per_frame=float(np.median(wall)),
+                         seconds_per_frame_runs=wall, cpu_seconds_per_frame=float(np.median(cpu)),
+                         cpu_seconds_per_frame_runs=cpu))
+    return rows
+
+
+# Run with PYTHONPATH=<tree>: the CLI with a stand-in engine whose dream and refine only wait (a fast device).
+STAND_IN_DRIVER = """
+import json, sys, time
+import numpy as np
+from deepdream import cli_options
+from deepdream.cli import main
+
+seconds, marks = float(sys.argv[1]), []
+
+class StandIn:
+    def dream(self, image, **options):
+        marks.append(time.perf_counter())
+        time.sleep(seconds)
+        return np.asarray(image, np.float32)
+
+    def refine(self, image, *args, **options):
+        time.sleep(seconds)
+        return np.asarray(image, np.float32)
+
+cli_options.build_engine = lambda args: StandIn()
+status = main(sys.argv[2:])
+print(json.dumps(dict(status=status, loop_seconds=time.perf_counter() - marks[0])))
+"""
+
+
+def overlap_seconds_per_frame(args) -> list[dict]:
+    """s/frame of the whole CLI loop (decode, flow, dream, store, encode) from each tree of `--cli-trees`
+    when the dream is a stand-in that waits `--stand-in-ms` per frame: what the loop adds around a fast device."""
+    import subprocess
+    import tempfile
+
+    from deepdream.video_io import write_video
+
+    trees = dict(entry.split("=", 1) for entry in args.cli_trees.split(","))
+    photo = load_photo(args.photo)
+    matrices = camera_matrices(photo.shape, args.width, args.height, args.frames)
+    runs: dict = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as folder:
+        clip = write_video(render_clip(photo, matrices, args.width, args.height), Path(folder) / "clip.mp4", fps=24)
+        for _ in range(args.cli_repeats):
+            for name, tree in trees.items():
+                output = Path(folder) / f"{name}.mp4"
+                command = [sys.executable, "-c", STAND_IN_DRIVER, str(args.stand_in_ms / 1000), str(clip), "-o",
+                           str(output), "--weights", "none", "--flow-preset", args.flow_preset, "--quiet"]
+                env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
+                result = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+                loop = json.loads(result.stdout.strip().splitlines()[-1])["loop_seconds"]
+                runs[name].append(loop / args.frames)
+                output.unlink()
+                print(json.dumps(dict(tree=name, seconds_per_frame=runs[name][-1])), file=sys.stderr)
+    return [dict(tree=name, path=trees[name], size=f"{args.width}x{args.height}", frames=args.frames,
+                 stand_in_ms=args.stand_in_ms, seconds_per_frame=float(np.median(runs[name])),
+                 seconds_per_frame_runs=runs[name]) for name in trees]
+
+
+def overlap_markdown(rows) -> str:
+    lines = ["| tree | clip | stand-in dream (ms) | s/frame (median) | over the stand-in | vs the first tree |",
+             "|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['tree']} | {row['frames']} frames {row['size']} | {row['stand_in_ms']:.0f} | "
+                     f"{row['seconds_per_frame']:.3f} | {row['seconds_per_frame'] * 1000 / row['stand_in_ms']:.2f}x | "
+                     f"{row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def cli_markdown(rows) -> str:
+    lines = ["| tree | clip | runs at frames | s/frame (median) | vs the first tree | CPU s/frame | "
+             "vs the first tree |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['tree']} | {row['size']} | {row['frames'][0]}, {row['frames'][1]} | "
+                     f"{row['seconds_per_frame']:.3f} | "
+                     f"{row['seconds_per_frame'] / rows[0]['seconds_per_frame']:.3f}x | "
+                     f"{row['cpu_seconds_per_frame']:.3f} | "
+                     f"{row['cpu_seconds_per_frame'] / rows[0]['cpu_seconds_per_frame']:.3f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def memory_markdown(rows) -> str:
     lines = ["| clip | frames | peak RSS (MB) | vs the fewest frames |", "|---|---|---|---|"]
     for row in rows:
@@ -268,6 +437,15 @@ def main() -> int:
     parser.add_argument("--write-clip", metavar="PATH", help="instead: write the pan-and-zoom clip to PATH (24 fps)")
     parser.add_argument("--memory", metavar="N,M", help="instead: peak RSS of the CLI on N and M frames")
     parser.add_argument("--memory-size", default="640x360", help="WxH of the clip for --memory")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run the cases this many rounds, interleaved; s/frame is the median")
+    parser.add_argument("--baseline", metavar="PY", help="another video_dream.py: also run its flow cases")
+    parser.add_argument("--cli-trees", metavar="NAME=PATH,...",
+                        help="instead: s/frame of the whole CLI from each source tree, interleaved")
+    parser.add_argument("--cli-frames", default="4,12", help="the two --max-frames counts for --cli-trees")
+    parser.add_argument("--cli-repeats", type=int, default=2, help="rounds of runs for --cli-trees")
+    parser.add_argument("--stand-in-ms", type=float,
+                        help="with --cli-trees: a stand-in dream that waits this long per frame (a fast device)")
     args = parser.parse_args()
     args.width, args.height = (int(v) for v in args.size.split("x"))
     command = "python benchmarks/bench_video.py " + " ".join(sys.argv[1:])
@@ -278,8 +456,18 @@ def main() -> int:
         matrices = camera_matrices(photo.shape, args.width, args.height, args.frames)
         write_video(render_clip(photo, matrices, args.width, args.height), args.write_clip, fps=24)
         return 0
-    if not args.weights:
+    if not args.weights and not args.stand_in_ms:
         parser.error("--weights is required")
+    if args.cli_trees and args.stand_in_ms:
+        rows = overlap_seconds_per_frame(args)
+        table = f"Command: `{command}`\n\n{overlap_markdown(rows)}"
+        _publish(table, dict(command=command, device=device_name(), overlap_rows=rows), "bench_video_overlap")
+        return 0
+    if args.cli_trees:
+        rows = cli_seconds_per_frame(args)
+        table = f"Command: `{command}`\n\n{cli_markdown(rows)}"
+        _publish(table, dict(command=command, device=device_name(), cli_rows=rows), "bench_video_cli")
+        return 0
     if args.memory:
         rows = peak_memory(args)
         table = f"Command: `{command}`\n\n{memory_markdown(rows)}"
@@ -288,6 +476,7 @@ def main() -> int:
 
     from deepdream import DeepDream
 
+    args.baseline_module = load_baseline(args.baseline) if args.baseline else None
     weights = None if args.weights.lower() == "none" else args.weights
     engine = DeepDream(args.layer, weights=weights, precision=args.precision, tile_size=args.tile_size)
     photo = load_photo(args.photo)
@@ -298,18 +487,29 @@ def main() -> int:
     engine.refine(clip[0], steps=1)
     print(f"warm-up (compiling every shape): {time.perf_counter() - warm_up:.1f} s", file=sys.stderr)
 
-    rows = []
-    for case in cases_from(args):
-        row, outputs = run_case(engine, case, clip, matrices, args)
-        rows.append(row)
-        print(json.dumps(row), file=sys.stderr)
-        if args.save_frames:
-            from inception_keras.images import save_image
+    rows = {}
+    for _ in range(args.repeats):
+        for case in cases_from(args):
+            row, outputs = run_case(engine, case, clip, matrices, args)
+            print(json.dumps(row), file=sys.stderr)
+            if case["name"] in rows:  # the same frames again: only the times are new
+                for key in ("seconds_per_frame", "later_seconds_per_frame"):
+                    rows[case["name"]][key + "_runs"].append(row[key])
+                continue
+            rows[case["name"]] = dict(row, seconds_per_frame_runs=[row["seconds_per_frame"]],
+                                      later_seconds_per_frame_runs=[row["later_seconds_per_frame"]])
+            if args.save_frames:
+                from inception_keras.images import save_image
 
-            folder = Path(args.save_frames)
-            folder.mkdir(parents=True, exist_ok=True)
-            for index in (0, len(outputs) // 2, len(outputs) - 1):
-                save_image(outputs[index], folder / f"{case['name'].replace(' ', '_')}_{index:03d}.png")
+                folder = Path(args.save_frames)
+                folder.mkdir(parents=True, exist_ok=True)
+                for index in (0, len(outputs) // 2, len(outputs) - 1):
+                    save_image(outputs[index], folder / f"{case['name'].replace(' ', '_')}_{index:03d}.png")
+    rows = list(rows.values())
+    for row in rows:
+        row["seconds_per_frame"] = float(np.median(row["seconds_per_frame_runs"]))
+        row["later_seconds_per_frame"] = float(np.median(row["later_seconds_per_frame_runs"]))
+        row["clip_seconds"] = row["seconds_per_frame"] * row["frames"]
     device = device_name()
     table = f"Command: `{command}`\n\n{markdown(rows, args, device)}"
     _publish(table, dict(device=device, command=command, rows=rows),

@@ -96,7 +96,8 @@ def check_video_numbers(args) -> None:
 
 
 def _run_video(args) -> int:
-    from deepdream.video_dream import FrameDreamer
+    from deepdream.pipelining import read_ahead
+    from deepdream.video_dream import FrameDreamer, frames_with_flows
     from deepdream.video_io import probe_video, read_video
 
     source = Path(args.inputs[0])
@@ -107,19 +108,26 @@ def _run_video(args) -> int:
                            frame_steps=args.frame_steps, blend=args.blend, flow=not args.no_flow,
                            flow_preset=args.flow_preset)
     store, finished = _open_store(args, output, _settings(args, source, mode="video", frames=count))
+    # Decoding, resizing and the optical flow of the next frames run on a reader thread, ahead of the dream.
+    frames = _fitted(read_video(source, count), args.max_side)
+    if not args.no_flow:
+        frames = frames_with_flows(frames, args.flow_preset, first=max(1, finished))
+    else:
+        frames = ((frame, None) for frame in frames)
 
-    def dream_or_load(index: int, frame: np.ndarray) -> np.ndarray:
+    def dream_or_load(index: int, entry: tuple) -> np.ndarray:
+        frame, flows = entry
         if index >= finished:
-            return dreamer.dream(frame)
+            return dreamer.dream(frame, flows)
         dreamed = store.load(index)
         if index in (0, finished - 1):  # the first frame sets the level held, the last carries on
             dreamer.restore(frame, dreamed)
         return dreamed
 
-    frames = _fitted(read_video(source, count), args.max_side, _needs_even_sides(output))
     fps = Fraction(args.fps).limit_denominator(1001) if args.fps else info.fps
-    _write(args, output, store, finished, count, fps, _indexed(dream_or_load, frames),
-           audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count)
+    with contextlib.closing(read_ahead(frames)) as ahead:
+        _write(args, output, store, finished, count, fps, _indexed(dream_or_load, ahead),
+               audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count)
     return EXIT_OK
 
 
@@ -128,7 +136,7 @@ def _run_zoom(args) -> int:
 
     source = Path(args.inputs[0])
     output = _output_path(args, source, "_zoom", ".mp4")
-    image = next(_fitted([cli_options.load_input_image(source, args.max_side)], None, _needs_even_sides(output)))
+    image = cli_options.load_input_image(source, args.max_side)
     engine = cli_options.build_engine(args)
     store, finished = _open_store(args, output, _settings(args, source, mode="zoom", frames=args.zoom_frames))
     previous = store.load(finished - 1) if finished else None
@@ -142,15 +150,26 @@ def _run_zoom(args) -> int:
 
 def _write(args, output: Path, store, finished: int, count: int, fps: Fraction,
            frames: Iterable[tuple[int, np.ndarray]], **audio) -> None:
-    """Stores each newly dreamed frame, encodes all of them into `output`, then removes the work folder."""
+    """Stores each newly dreamed frame, encodes all of them into `output`, then removes the work folder.
+
+    The frames are dreamed here (the main thread, where Ctrl-C lands); storing
+    and encoding run behind on a writer thread (`deepdream.pipelining`).
+    """
+    from deepdream.pipelining import write_behind
     from deepdream.video_io import write_video
 
     bar = None if args.quiet else _frame_bar(count, finished)
 
-    def stored(interrupted) -> Iterator[np.ndarray]:
+    def checked(interrupted) -> Iterator[tuple[int, np.ndarray]]:
         for index, frame in frames:
             if interrupted():
                 raise KeyboardInterrupt
+            yield index, frame
+
+    def stored(indexed: Iterator[tuple[int, np.ndarray]]) -> Iterator[np.ndarray]:
+        for index, frame in indexed:
+            if index == 0:
+                _note_odd_sides(args, output, frame.shape)
             if index >= finished:
                 store.save(index, frame)
                 if bar is not None:
@@ -159,13 +178,23 @@ def _write(args, output: Path, store, finished: int, count: int, fps: Fraction,
 
     try:
         with _ctrl_c_noted() as interrupted:
-            write_video(stored(interrupted), output, fps=fps, crf=args.crf, **audio)
+            write_behind(lambda indexed: write_video(stored(indexed), output, fps=fps, crf=args.crf, **audio),
+                         checked(interrupted))
     finally:
         if bar is not None:
             bar.close()
     store.remove()
     if not args.quiet:
         print(f"deepdream: wrote {output}", file=sys.stderr)
+
+
+def _note_odd_sides(args, output: Path, shape: tuple) -> None:
+    from deepdream.video_io import H264_SUFFIXES
+
+    height, width = shape[:2]
+    if not args.quiet and output.suffix.lower() in H264_SUFFIXES and (width % 2 or height % 2):
+        print(f"deepdream: {width}x{height} has an odd side, so {output.name} is H.264 4:4:4 (yuv444p, "
+              "which some browsers and QuickTime do not play); .webp and .gif keep odd sides too", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -238,17 +267,7 @@ def _indexed(function, frames: Iterable[np.ndarray]) -> Iterator[tuple[int, np.n
         yield index, function(index, frame)
 
 
-def _needs_even_sides(output: Path) -> bool:
-    from deepdream.video_io import H264_SUFFIXES
-
-    return output.suffix.lower() in H264_SUFFIXES
-
-
-def _fitted(frames: Iterable[np.ndarray], max_side: int | None, even: bool) -> Iterator[np.ndarray]:
-    """Downscales frames so no side exceeds `max_side`; crops an odd last row or column when `even`
-    (H.264 in yuv420p needs even sides)."""
+def _fitted(frames: Iterable[np.ndarray], max_side: int | None) -> Iterator[np.ndarray]:
+    """Downscales frames so no side exceeds `max_side`."""
     for frame in frames:
-        frame = cli_options.fit_max_side(frame, max_side)
-        if even:
-            frame = frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2]
-        yield frame
+        yield cli_options.fit_max_side(frame, max_side)

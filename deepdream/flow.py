@@ -95,10 +95,19 @@ def inside(flow: np.ndarray) -> np.ndarray:
     return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
 
 
+def flows_between(previous: np.ndarray, current: np.ndarray,
+                  preset: str = DEFAULT_PRESET) -> tuple[np.ndarray, np.ndarray]:
+    """The two flows the forward-backward check needs: `(backward, forward)`.
+
+    `backward` is `optical_flow(current, previous)` (from each current pixel
+    to where it was), `forward` is `optical_flow(previous, current)`.
+    """
+    return optical_flow(current, previous, preset), optical_flow(previous, current, preset)
+
+
 def motion_between(previous: np.ndarray, current: np.ndarray, preset: str = DEFAULT_PRESET) -> Motion:
     """The `Motion` that carries content of `previous` onto `current` (two flows and the checks)."""
-    backward = optical_flow(current, previous, preset)
-    forward = optical_flow(previous, current, preset)
+    backward, forward = flows_between(previous, current, preset)
     return Motion(backward, consistent(forward, backward) & inside(backward))
 
 

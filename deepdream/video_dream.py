@@ -4,8 +4,15 @@ The first frame gets a full dream (octaves and steps, as a still). Each later
 frame starts from the new input frame plus the previous dream's residual
 (dream minus its input frame), carried along the optical flow of the *input*
 frames and zeroed where the forward-backward check finds occlusion or the
-point came from outside the frame (`deepdream.flow`). A short ascent at full
-size (`frame_steps`) follows.
+point came from outside the frame. A short ascent at full size
+(`frame_steps`) follows.
+
+Where it runs: the optical flow is OpenCV's, on CPU threads
+(`deepdream.flow`), computed ahead while earlier frames are dreamed
+(`lookahead`). The residual stays on the backend's device between frames;
+the warp, the occlusion check, the blend and the level hold run there in
+`keras.ops` (`deepdream.flow_ops`), so with a GPU a frame sends its pixels
+and two flow fields in and brings the dreamed uint8 frame back.
 
 Drift: each frame's ascent adds to what was carried, so a residual carried
 whole grows from frame to frame ("brighter and brighter"). Two controls keep
@@ -17,15 +24,24 @@ scratch (DeepDreamVideo's way), which flickers.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 import numpy as np
+from keras import ops
 
 from deepdream import flow as optical
+from deepdream import flow_ops
+from deepdream.pipelining import read_ahead
 
 DEFAULT_FRAME_STEPS = 5
 DEFAULT_BLEND = 0.9
 DREAM_OPTIONS = dict(octaves=4, octave_scale=1.4, steps=20, step_size=0.01, jitter=32, lapnorm=False, seed=0)
+Flows = tuple[np.ndarray, np.ndarray]  # (backward, forward), as `deepdream.flow.flows_between` gives them
 
 
 class FrameDreamer:
@@ -66,46 +82,59 @@ class FrameDreamer:
         self.flow = flow
         self.flow_preset = flow_preset
         self.hold_level = hold_level
-        self.level: float | None = None
         self.previous_frame: np.ndarray | None = None
-        self.residual: np.ndarray | None = None
+        # On the backend's device: the last dream minus its frame, and the first frame's RMS of it.
+        self.residual = None
+        self.level = None
+        self._start = flow_ops.compiled(functools.partial(_carried_start, blend=blend, hold_level=hold_level))
 
-    def dream(self, frame: np.ndarray, motion: optical.Motion | None = None) -> np.ndarray:
+    def dream(self, frame: np.ndarray, flows: Flows | None = None) -> np.ndarray:
         """Dreams the next frame, an `(H, W, 3)` uint8 array; returns the dream, uint8.
 
-        `motion` from the previous input frame to this one may be given when
-        it was computed ahead (`dream_frames(..., lookahead=True)`).
+        `flows` from the previous input frame to this one
+        (`deepdream.flow.flows_between(previous, frame)`) may be given when
+        they were computed ahead (`dream_frames(..., lookahead=True)`).
         """
         frame = np.asarray(frame)
         if self.previous_frame is not None and frame.shape != self.previous_frame.shape:
             raise ValueError(f"Every frame must be of one size: {self.previous_frame.shape} then {frame.shape}.")
+        pixels = ops.cast(ops.convert_to_tensor(frame), "float32")
         if not self.flow or self.previous_frame is None:
-            dreamed = self.engine.dream(frame, **self.dream_options).astype(np.float32)
+            dreamed = ops.convert_to_tensor(self.engine.dream(frame, **self.dream_options), "float32")
         else:
-            if motion is None:
-                motion = optical.motion_between(self.previous_frame, frame, self.flow_preset)
-            start = frame + self._held(self.blend * motion.carry(self.residual))
+            if flows is None:
+                flows = optical.flows_between(self.previous_frame, frame, self.flow_preset)
+            backward, forward = (ops.convert_to_tensor(field) for field in flows)
+            start = self._start(pixels, self.residual, self.level, backward, forward)
             options = self.dream_options
-            dreamed = np.clip(self.engine.refine(
-                start, self.frame_steps, options["step_size"], options["jitter"], options["lapnorm"],
-                options["seed"]), 0.0, 255.0)
-        self._remember(frame, dreamed)
-        return to_uint8(dreamed)
+            # `refine` takes and returns a backend tensor (or NumPy, converted here): the one host boundary.
+            refined = self.engine.refine(start, self.frame_steps, options["step_size"], options["jitter"],
+                                         options["lapnorm"], options["seed"])
+            dreamed = ops.clip(ops.convert_to_tensor(refined, "float32"), 0.0, 255.0)
+        self._remember(frame, pixels, dreamed)
+        return ops.convert_to_numpy(_rounded(dreamed))
 
     def restore(self, frame: np.ndarray, dreamed: np.ndarray) -> None:
         """Continues from a frame dreamed earlier (a resumed job): as if `dream(frame)` had given `dreamed`."""
-        self._remember(np.asarray(frame), np.asarray(dreamed, np.float32))
+        frame = np.asarray(frame)
+        self._remember(frame, ops.cast(ops.convert_to_tensor(frame), "float32"),
+                       ops.convert_to_tensor(np.asarray(dreamed, np.float32)))
 
-    def _remember(self, frame: np.ndarray, dreamed: np.ndarray) -> None:
+    def _remember(self, frame: np.ndarray, pixels, dreamed) -> None:
         self.previous_frame = frame
-        self.residual = dreamed - frame.astype(np.float32)
+        self.residual = dreamed - pixels
         if self.level is None:
             self.level = _rms(self.residual)
 
-    def _held(self, carried: np.ndarray) -> np.ndarray:
-        if not self.hold_level or not self.level:
-            return carried
-        return carried * min(1.0, self.level / max(_rms(carried), 1e-6))
+
+def _carried_start(pixels, residual, level, backward, forward, blend: float, hold_level: bool):
+    """Where a later frame's ascent starts: the frame plus the held share `blend` of the carried residual."""
+    carried = blend * flow_ops.carry(residual, backward, forward)
+    if hold_level:
+        # Scale down, never up; a first residual of zero holds nothing.
+        scale = ops.minimum(1.0, level / ops.maximum(_rms(carried), 1e-6))
+        carried = carried * ops.where(level > 0.0, scale, 1.0)
+    return pixels + carried
 
 
 def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | None = None,
@@ -115,10 +144,10 @@ def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | Non
     """Dreams any iterable of `(H, W, 3)` uint8 frames; yields the dreamed frames one by one.
 
     Frames are pulled one at a time, so a generator (`read_video`, a camera)
-    is not read ahead unless `lookahead` is set: then the next frame is read
-    and the optical flow to it computed on a CPU thread while the current
-    frame is dreamed (worth it when the dream runs on a GPU). The other
-    arguments are those of `FrameDreamer`.
+    is not read ahead unless `lookahead` is set: then a reader thread pulls
+    the next frames and computes the optical flow to them on CPU threads
+    (`frames_with_flows`) while the current frame is dreamed (worth it when
+    the dream runs on a GPU). The other arguments are those of `FrameDreamer`.
 
     Example:
         >>> from deepdream import DeepDream
@@ -131,23 +160,52 @@ def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | Non
         for frame in frames:
             yield dreamer.dream(frame)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
-    iterator = iter(frames)
-    current = next(iterator, None)
-    motion = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        while current is not None:
-            following = next(iterator, None)
-            future = None if following is None else pool.submit(optical.motion_between, current, following,
-                                                                 flow_preset)
-            yield dreamer.dream(current, motion)
-            motion = None if future is None else future.result()
-            current = following
+    with contextlib.closing(read_ahead(frames_with_flows(frames, flow_preset))) as ahead:
+        for frame, flows in ahead:
+            yield dreamer.dream(frame, flows)
 
 
-def _rms(image: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(image))))
+def frames_with_flows(frames: Iterable[np.ndarray], preset: str = optical.DEFAULT_PRESET, first: int = 1,
+                      workers: int | None = None) -> Iterator[tuple[np.ndarray, Flows | None]]:
+    """Yields `(frame, flows)`: each frame with `flows_between(previous frame, frame)`, `None` before `first`.
+
+    The flows of up to `workers` frames are computed at once on a thread
+    pool (OpenCV lets go of the GIL), in order, so a fast device is not kept
+    waiting by one CPU core's DIS. Frames before `first` (those a resumed
+    job reloads) get no flow.
+
+    Args:
+        frames: `(H, W, 3)` uint8 frames.
+        preset: DIS preset. Defaults to "medium".
+        first: index of the first frame that needs its flows. Defaults to 1.
+        workers: flows computed at once. Defaults to half the CPU cores, 1 to 8.
+    """
+    workers = workers or max(1, min(8, (os.cpu_count() or 2) // 2))
+    pending: collections.deque = collections.deque()
+    previous = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deepdream-flow") as pool:
+        for index, frame in enumerate(frames):
+            needed = previous is not None and index >= first
+            pending.append((frame, pool.submit(optical.flows_between, previous, frame, preset) if needed else None))
+            previous = frame
+            if len(pending) > workers:
+                yield _finished(pending.popleft())
+        while pending:
+            yield _finished(pending.popleft())
+
+
+def _finished(entry: tuple) -> tuple[np.ndarray, Flows | None]:
+    frame, future = entry
+    return frame, None if future is None else future.result()
+
+
+def _rms(image):
+    return ops.sqrt(ops.mean(ops.square(image)))
+
+
+def _rounded(image):
+    """A float 0..255 tensor rounded to uint8 on its device (a quarter of the bytes to bring back)."""
+    return ops.cast(ops.clip(image + 0.5, 0.0, 255.0), "uint8")
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

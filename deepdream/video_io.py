@@ -132,6 +132,8 @@ def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = 
 
     The format follows the extension: .mp4, .mov or .mkv (H.264, yuv420p,
     constant quality `crf`), .gif (a palette per frame) or .webp (animated).
+    Frames with an odd side keep their size: H.264 is then yuv444p (High
+    4:4:4, which some browsers and QuickTime do not play).
 
     Args:
         frames: `(H, W, 3)` uint8 RGB arrays, all of one size.
@@ -237,10 +239,9 @@ def _add_video_stream(container, suffix: str, fps: Fraction, crf: int, shape: tu
         stream = container.add_stream("libwebp_anim", rate=fps, options={"quality": str(WEBP_QUALITY)})
         stream.pix_fmt = "yuv420p"
     else:
-        if width % 2 or height % 2:
-            raise ValueError(f"H.264 yuv420p needs even sides. Received: {width}x{height} (use .gif or .webp).")
         stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf)})
-        stream.pix_fmt = "yuv420p"
+        # x264 refuses odd sides in 4:2:0 (even its crop is in whole chroma samples); 4:4:4 keeps them.
+        stream.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
     stream.width, stream.height = width, height
     return stream
 

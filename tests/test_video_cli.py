@@ -194,7 +194,7 @@ def test_lookahead_computes_the_same_frames_reading_one_ahead(engine):
     options = dict(octaves=1, steps=1)
     ahead = dream_frames(engine, frames(), options, frame_steps=1, lookahead=True)
     first = next(ahead)
-    assert pulled == [0, 1]  # the next frame is read (and its flow started) while this one is dreamed
+    assert pulled[:2] == [0, 1]  # the next frames are read (and their flows started) while this one is dreamed
     rest = list(ahead)
     plain = list(dream_frames(engine, (moving_square(i) for i in range(4)), options, frame_steps=1))
     for a, b in zip([first, *rest], plain):
