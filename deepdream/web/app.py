@@ -5,8 +5,7 @@ runs (`deepdream.web.jobs`): the engine from `cli_options`, the settings
 from `deepdream.settings`, the files from `save_image` and `write_video`.
 """
 
-from __future__ import annotations
-
+import collections
 import contextlib
 import dataclasses
 import os
@@ -71,6 +70,7 @@ class Dreams:
         self.engines = EngineCache(config.engines_kept)
         self.output_dir = Path(config.output_dir or tempfile.mkdtemp(prefix="deepdream-web-")).resolve()
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.outcomes: collections.Counter = collections.Counter()  # jobs done, cancelled, failed
 
     # -- the flags
 
@@ -113,6 +113,9 @@ class Dreams:
         folder.mkdir()
         return folder / name
 
+    def _ended(self, outcome: str) -> None:
+        self.outcomes[outcome] += 1
+
     # -- uploads
 
     def load_photo(self, path) -> np.ndarray:
@@ -141,7 +144,7 @@ class Dreams:
         def work(job):
             return engine.dream(image, **options, on_step=jobs.dream_step_reporter(job, args.steps))
 
-        job = jobs.Job(work)
+        job = jobs.Job(work, self._ended)
         try:
             for state in job.updates():
                 if progress is not None:
@@ -197,7 +200,7 @@ class Dreams:
                 cells.append((renderer.render(channel, (int(size), int(size)), **options), f"{layer}:{channel}"))
             return cells
 
-        job = jobs.Job(work)
+        job = jobs.Job(work, self._ended)
         try:
             for state in job.updates():
                 if progress is not None:
@@ -290,7 +293,7 @@ class Dreams:
 
             return write_video(counted(), output, fps=fps, metadata=settings.video_metadata(recorded), **audio)
 
-        job = jobs.Job(work)
+        job = jobs.Job(work, self._ended)
         job.step(0, count)
         try:
             for state in job.updates():

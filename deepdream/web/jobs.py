@@ -80,10 +80,11 @@ class Job:
     """Runs `work(job)` on a thread; `work` reports with `job.step(done, total, preview)`.
 
     `step` raises `Cancelled` once `cancel()` was called, so a job stops
-    within one step of its visitor leaving.
+    within one step of its visitor leaving. `on_end(outcome)` is called
+    with "done", "cancelled" or "failed" when the work ends.
     """
 
-    def __init__(self, work: Callable[["Job"], object]):
+    def __init__(self, work: Callable[["Job"], object], on_end: Callable[[str], None] | None = None):
         self._progress = Progress()
         self._version = 0
         self._lock = threading.Condition()
@@ -91,6 +92,7 @@ class Job:
         self._result = None
         self._error: BaseException | None = None
         self._finished = False
+        self._on_end = on_end
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name="deepdream-job")
         self._thread.start()
 
@@ -132,14 +134,18 @@ class Job:
         return self._result
 
     def _run(self, work) -> None:
+        outcome = "done"
         try:
             self._result = work(self)
         except BaseException as error:  # handed to the page's thread by result()
             self._error = error
+            outcome = "cancelled" if isinstance(error, Cancelled) else "failed"
         finally:
             with self._lock:
                 self._finished = True
                 self._lock.notify_all()
+            if self._on_end is not None:
+                self._on_end(outcome)
 
 
 def dream_step_reporter(job: Job, steps_per_octave: int) -> Callable[[int, int, float], None]:
