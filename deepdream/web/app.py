@@ -83,7 +83,7 @@ class Dreams:
                 "--precision", self.config.precision, "--tile-size", str(self.config.tile_size),
                 "--weights", self.config.weights or "none", "--quiet"]
         if channel is not None and str(channel).strip() != "":
-            argv += ["--channel", str(int(channel))]
+            argv += ["--channel", str(channel).strip()]
         if guide:
             self.limits.check_upload(guide)
             argv += ["--guide", str(guide)]
@@ -332,8 +332,8 @@ def build_app(config: ServerConfig):
                         layer_weights = gr.Textbox(DEFAULT_LAYER_WEIGHTS, label="Layer weights, in order",
                                                    elem_id="layer_weights")
                         with gr.Row():
-                            channel = gr.Number(None, label="Channel (optional)", precision=0, minimum=0,
-                                                elem_id="channel")
+                            channel = gr.Textbox("", label="Channel (optional)", placeholder="every channel",
+                                                 elem_id="channel")
                             seed = gr.Number(0, label="Seed", precision=0, minimum=0, elem_id="seed")
                         size = gr.Slider(75, config.max_side, value=side, step=1, label="Largest side (pixels)",
                                          elem_id="size")

@@ -1,0 +1,149 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright.
+
+Upload a photo, dream, watch the preview change before the end, download the
+result with its settings inside; a broken upload shows its message; closing
+the tab cancels the dream.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gradio")
+sync_api = pytest.importorskip("playwright.sync_api")
+from web_server import running_server, write_small_photo  # noqa: E402
+
+from deepdream import settings  # noqa: E402
+from inception_keras.images import load_image  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+# Set to a folder to keep the screenshots (the README's come from docs/make_web_screenshots.py).
+SCREENSHOT_ENV_VAR = "DEEPDREAM_WEB_SCREENSHOTS"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                                reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(weights=None, precision="float32", max_side=256, max_steps=20,
+                        output_dir=str(tmp_path_factory.mktemp("outputs"))) as demo:
+        yield demo
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server.local_url)
+    page.wait_for_selector("#dream")
+    yield page
+    context.close()
+
+
+def upload_photo(page, path) -> None:
+    page.locator("#photo input[type=file]").set_input_files(str(path))
+
+
+def set_slider(page, elem_id: str, value) -> None:
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def status_text(page) -> str:
+    return page.locator("#status").inner_text()
+
+
+def wait_for_status(page, text: str, timeout_s: float = 60) -> str:
+    page.wait_for_function(f"document.querySelector('#status').innerText.includes({text!r})",
+                           timeout=timeout_s * 1000)
+    return status_text(page)
+
+
+def screenshot(page, name: str) -> None:
+    folder = os.environ.get(SCREENSHOT_ENV_VAR)
+    if folder:
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def test_dream_grows_in_the_page_and_downloads_with_its_settings(page, server, tmp_path, grace_hopper):
+    photo = write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=256)
+    upload_photo(page, photo)
+    wait_for_status(page, "Photo:")
+    for elem_id, value in [("octaves", 3), ("steps", 12), ("seed", 3)]:
+        set_slider(page, elem_id, value)
+    page.click("#dream")
+
+    previews = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = status_text(page)
+        done = "Done" in status
+        source = page.locator("#shown img").first.get_attribute("src") if page.locator("#shown img").count() else None
+        if not done and source and (not previews or previews[-1] != source) and "steps" in status:
+            previews.append(source)
+        if done:
+            break
+        time.sleep(0.05)
+    assert done, status
+    assert len(set(previews)) >= 2, f"the preview changed {len(set(previews))} times before the end"
+    screenshot(page, "web_photo_done.png")
+
+    with page.expect_download() as download_info:
+        page.locator("#download a").first.click()
+    saved = tmp_path / "downloaded.png"
+    download_info.value.save_as(saved)
+    recorded = settings.read(saved)
+    assert (recorded["octaves"], recorded["steps"], recorded["seed"]) == (3, 12, 3)
+    dreamed, original = load_image(saved), load_image(photo)
+    assert dreamed.shape == original.shape
+    assert np.abs(dreamed.astype(int) - original.astype(int)).mean() > 1.0
+    assert "--seed 3" in page.locator("#command textarea").input_value()
+
+
+def test_broken_upload_shows_the_message(page, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    upload_photo(page, broken)
+    message = wait_for_status(page, "cannot be dreamed", timeout_s=20)
+    assert "broken.jpg" in message and str(tmp_path) not in message
+    screenshot(page, "web_broken_upload.png")
+
+
+def test_closing_the_tab_cancels_the_dream(browser, server, tmp_path, grace_hopper):
+    photo = write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=256)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.local_url)
+    page.wait_for_selector("#dream")
+    upload_photo(page, photo)
+    wait_for_status(page, "Photo:")
+    set_slider(page, "steps", 20)
+    set_slider(page, "octaves", 4)
+    cancelled = server.dreams.outcomes["cancelled"]
+    page.click("#dream")
+    wait_for_status(page, "steps,")
+    context.close()
+    deadline = time.monotonic() + 30
+    while server.dreams.outcomes["cancelled"] == cancelled and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.dreams.outcomes["cancelled"] == cancelled + 1
+    assert not [t for t in threading.enumerate() if t.name == "deepdream-job" and t.is_alive()]
