@@ -46,9 +46,10 @@ def run(args) -> int:
     except ImportError as error:
         raise ValueError(f"The web page needs the web extra: pip install -e \".[web]\" ({error})") from None
     config = ServerConfig(weights=args.weights, precision=args.precision, tile_size=args.tile_size, **limits)
-    server = launch(config, host=args.host, port=args.port, auth=_auth(args.auth), block=True)
+    auth = _auth(args.auth)
     if not args.quiet:
-        print(f"deepdream: served {server.local_url}", file=sys.stderr)
+        print(f"deepdream: serving http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr)
+    launch(config, host=args.host, port=args.port, auth=auth, block=True, quiet=args.quiet)
     return EXIT_OK
 
 
