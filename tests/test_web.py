@@ -189,3 +189,28 @@ def test_a_cancelled_job_frees_its_place(server, photo):
 
 def _job_threads() -> list:
     return [thread for thread in threading.enumerate() if thread.name == "deepdream-job" and thread.is_alive()]
+
+
+def test_old_outputs_are_removed(tmp_path):
+    import os
+
+    from deepdream.web.jobs import prune_outputs
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "dream.png").write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    prune_outputs(tmp_path, 3600)
+    assert not old.exists() and (new / "dream.png").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--auth", "nocolon"], "--auth must be USER:PASSWORD"),
+    (["photo.jpg"], "serve takes no INPUT"),
+    (["--max-steps", "0"], "--max-steps must be at least 1"),
+])
+def test_serve_flags_are_checked_before_serving(flags, message, capsys):
+    assert main(["serve", *flags]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("deepdream: error:") and message in error and "\n" not in error

@@ -147,3 +147,20 @@ def test_closing_the_tab_cancels_the_dream(browser, server, tmp_path, grace_hopp
         time.sleep(0.1)
     assert server.dreams.outcomes["cancelled"] == cancelled + 1
     assert not [t for t in threading.enumerate() if t.name == "deepdream-job" and t.is_alive()]
+
+
+def test_a_gallery_click_dreams_that_channel_on_the_photo(page, tmp_path, grace_hopper):
+    upload_photo(page, write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=120))
+    wait_for_status(page, "Photo:")
+    set_slider(page, "octaves", 1)
+    set_slider(page, "steps", 2)
+    page.get_by_role("tab", name="From noise").click()
+    for elem_id, value in [("r_size", 80), ("r_octaves", 1), ("r_steps", 2), ("g_first", 5), ("g_count", 2)]:
+        set_slider(page, elem_id, value)
+    page.click("#gallery_button")
+    page.wait_for_function("document.querySelector('#r_status').innerText.includes('Done')", timeout=60_000)
+    page.locator("#cells .thumbnail-item").nth(1).click()
+    wait_for_status(page, "Done")
+    assert page.locator("#channel input, #channel textarea").first.input_value() == "6"
+    command = page.locator("#command textarea").input_value()
+    assert "--layer mixed4:1.0" in command and "--channel 6" in command

@@ -10,6 +10,7 @@ closed tab stops it between two steps.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sys
 import threading
 import time
@@ -215,11 +216,15 @@ def layer_spec(layers: list[str] | str, weights: str = "") -> str:
 
 
 def prune_outputs(folder: Path, max_age_s: float) -> None:
-    """Removes the files in `folder` older than `max_age_s` seconds (a server's disk use stays bounded)."""
+    """Removes the files and folders in `folder` older than `max_age_s` seconds (bounded disk use)."""
     now = time.time()
     for path in folder.iterdir():
         try:
-            if path.is_file() and now - path.stat().st_mtime > max_age_s:
+            if now - path.stat().st_mtime <= max_age_s:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
                 path.unlink()
         except OSError:
             pass
