@@ -32,7 +32,7 @@ def small_dream(photo, seed: int = 0, steps: int = 2, size: int = 120) -> tuple:
 @pytest.fixture(scope="module")
 def server(reference_notop, tmp_path_factory):
     _, weights = reference_notop
-    with running_server(weights=str(weights), precision="float32", max_side=160, max_steps=12,
+    with running_server(weights=str(weights), precision="float32", max_side=256, max_steps=20,
                         max_frames=MAX_FRAMES, queue_size=QUEUE_SIZE, max_upload_bytes=2 * 1024 * 1024,
                         output_dir=str(tmp_path_factory.mktemp("outputs"))) as demo:
         yield demo
@@ -122,10 +122,10 @@ def test_bad_uploads_get_one_message(client, photo, tmp_path, kind):
 
 
 def test_limits_are_refused_with_a_message(client, photo):
-    with pytest.raises(AppError, match="at most 160 pixels|greater than maximum value 160"):
-        client.predict(*small_dream(photo, size=161), api_name="/dream")
-    with pytest.raises(AppError, match="at most 12 steps|greater than maximum value 12"):
-        client.predict(*small_dream(photo, steps=13), api_name="/dream")
+    with pytest.raises(AppError, match="at most 256 pixels|greater than maximum value 256"):
+        client.predict(*small_dream(photo, size=257), api_name="/dream")
+    with pytest.raises(AppError, match="at most 20 steps|greater than maximum value 20"):
+        client.predict(*small_dream(photo, steps=21), api_name="/dream")
 
 
 def test_files_outside_the_outputs_are_refused(server, client, photo):
@@ -170,10 +170,13 @@ def test_eight_clients_at_once_finish_or_hear_busy(server, photo):
     assert Client(server.local_url, verbose=False).predict(*small_dream(photo), api_name="/dream")[1].startswith("Done")
 
 
-def test_a_cancelled_job_frees_its_place(server, photo):
+def test_a_cancelled_job_frees_its_place(server, photo, tmp_path, grace_hopper):
     cancelled = server.dreams.outcomes["cancelled"]
     visitor = Client(server.local_url, verbose=False)
-    job = visitor.submit(*small_dream(photo, steps=12, size=160), api_name="/dream")
+    big = write_small_photo(tmp_path / "big.jpg", grace_hopper, side=256)
+    inputs = list(small_dream(big, steps=20, size=256))
+    inputs[6] = 3  # octaves: 60 steps in all, seconds of work
+    job = visitor.submit(*inputs, api_name="/dream")
     deadline = time.monotonic() + 60
     while not _job_threads() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -214,3 +217,33 @@ def test_serve_flags_are_checked_before_serving(flags, message, capsys):
     assert main(["serve", *flags]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("deepdream: error:") and message in error and "\n" not in error
+
+
+def test_engines_are_built_once_and_the_least_recent_dropped():
+    from deepdream.web.engines import EngineCache
+
+    cache = EngineCache(size=2)
+    built = []
+
+    def build(name):
+        built.append(name)
+        return object()
+
+    first = cache.get("a", lambda: build("a"))
+    assert cache.get("a", lambda: build("a")) is first
+    cache.get("b", lambda: build("b"))
+    cache.get("a", lambda: build("a"))
+    cache.get("c", lambda: build("c"))
+    assert built == ["a", "b", "c"] and cache.keys() == ["a", "c"]
+
+
+def test_auth_keeps_strangers_out():
+    import requests
+
+    with running_server(auth=("ada", "lovelace"), weights=None) as demo:
+        url = demo.local_url.rstrip("/")
+        assert requests.get(f"{url}/config", timeout=10).status_code == 401
+        session = requests.Session()
+        assert session.post(f"{url}/login", data={"username": "ada", "password": "lovelace"},
+                            timeout=10).status_code == 200
+        assert session.get(f"{url}/config", timeout=10).status_code == 200

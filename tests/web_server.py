@@ -18,12 +18,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(**config) -> Iterator:
+def running_server(auth: tuple[str, str] | None = None, **config) -> Iterator:
     """Yields the launched `gradio.Blocks` (`.local_url`, `.dreams`); closes it afterwards."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from deepdream.web import ServerConfig, launch
 
-    demo = launch(ServerConfig(**config), host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    demo = launch(ServerConfig(**config), host="127.0.0.1", port=free_port(), auth=auth, block=False,
+                  quiet=True)
     try:
         yield demo
     finally:
