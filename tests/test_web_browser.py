@@ -164,3 +164,34 @@ def test_a_gallery_click_dreams_that_channel_on_the_photo(page, tmp_path, grace_
     assert page.locator("#channel input, #channel textarea").first.input_value() == "6"
     command = page.locator("#command textarea").input_value()
     assert "--layer mixed4:1.0" in command and "--channel 6" in command
+
+
+def test_live_camera_is_dreamed_frame_by_frame(server, tmp_path):
+    import av
+    from video_clips import moving_square
+
+    clip = tmp_path / "camera.y4m"
+    with av.open(str(clip), "w", format="yuv4mpegpipe") as container:
+        stream = container.add_stream("rawvideo", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 80, "yuv420p"
+        for index in range(20):
+            frame = av.VideoFrame.from_ndarray(moving_square(index), format="rgb24").reformat(format="yuv420p")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    camera_args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-video-capture={clip}"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera_args)
+        page = browser.new_context(permissions=["camera"]).new_page()
+        page.goto(server.local_url)
+        page.wait_for_selector("#dream")
+        page.get_by_role("tab", name="Live camera").click()
+        page.get_by_text("Click to Access Webcam").click()
+        page.locator("#camera button[aria-label='capture photo']").click()
+        page.wait_for_function("document.querySelector('#live_rate').innerText.includes('frames per second')",
+                               timeout=60_000)
+        time.sleep(2)
+        rate = page.locator("#live_rate").inner_text()
+        assert page.locator("#live_dream img").count() == 1
+        browser.close()
+    assert float(rate.split()[0]) > 0 and "96x80" in rate

@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import os
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +25,9 @@ MAX_GALLERY_CELLS = 16
 # Outputs and Gradio's cached copies are removed after an hour (checked every ten minutes).
 OUTPUT_MAX_AGE_S = 3600
 CACHE_CHECK_S = 600
+# The live camera: a small frame and few steps, so a CPU keeps up with a few frames a second.
+LIVE_SIDE = 160
+LIVE_STEPS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,6 +284,33 @@ class Dreams:
                                     cli_options.dream_options(args), args.frame_steps),
             args.zoom_frames, output, recorded, Fraction(cli_video.DEFAULT_ZOOM_FPS), progress)
 
+    def live(self, frame, state, *controls):
+        """Dreams one camera frame through the video mode's flow carry; returns `(dream, state, frames per second)`.
+
+        `state` holds the visitor's `FrameDreamer` (the previous dream, warped
+        forward to each new frame) and the times of the last frames.
+        """
+        from deepdream import cli_options
+        from deepdream.video_dream import FrameDreamer
+
+        if frame is None:
+            return None, state, ""
+        argv = ["live", *self.common_flags(*controls), "--octaves", "1", "--steps", str(LIVE_STEPS),
+                "--frame-steps", str(LIVE_STEPS), "--max-side", str(min(LIVE_SIDE, self.limits.max_side))]
+        args = jobs.parse_flags(argv)
+        cli_options.check_numbers(args)
+        frame = cli_options.fit_max_side(np.asarray(frame, np.uint8)[..., :3], args.max_side)
+        key = (tuple(args.layer), args.channel, args.jitter, args.seed, frame.shape)
+        if state is None or state["key"] != key:
+            dreamer = FrameDreamer(self.engine(args), cli_options.dream_options(args), frame_steps=args.frame_steps,
+                                   blend=args.blend, flow_preset="ultrafast")
+            state = {"key": key, "dreamer": dreamer, "times": collections.deque(maxlen=10)}
+        dreamed = state["dreamer"].dream(frame)
+        state["times"].append(time.monotonic())
+        times = state["times"]
+        rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        return dreamed, state, f"{rate:.1f} frames per second at {frame.shape[1]}x{frame.shape[0]}"
+
     def _encode(self, frames_of, count, output, recorded, fps, progress, **audio):
         """Runs `write_video(frames_of(job), ...)` as a job, one step per frame; yields status, then the video."""
         from deepdream import settings
@@ -409,6 +440,15 @@ def build_app(config: ServerConfig):
                                              elem_id="v_download")
                         v_command = gr.Textbox(label="The same video from the command line", interactive=False,
                                                elem_id="v_command")
+            with gr.Tab("Live camera", id="live"):
+                gr.Markdown("Your camera, dreamed frame by frame with the Photo tab's layers: a small size and "
+                            f"{LIVE_STEPS} steps per frame, the previous dream carried along the motion.")
+                with gr.Row():
+                    camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera",
+                                      elem_id="camera")
+                    live_dream = gr.Image(label="Live dream", interactive=False, height=400, elem_id="live_dream")
+                live_rate = gr.Markdown("", elem_id="live_rate")
+                live_state = gr.State(None)
 
         controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size]
         render_controls = [r_param, r_size, r_octaves, r_steps, r_seed]
@@ -459,6 +499,14 @@ def build_app(config: ServerConfig):
                            [v_status, v_video, v_download, v_command], api_name="video")
         zoom_button.click(dream_zoom, [photo, z_frames, z_zoom, *controls],
                           [v_status, v_video, v_download, v_command], api_name="zoom")
+        def dream_live(frame, state, *values):
+            try:
+                return dreams.live(frame, state, *values)
+            except ValueError as error:
+                raise gr.Error(_one_line(error)) from None
+
+        camera.stream(dream_live, [camera, live_state, *controls], [live_dream, live_state, live_rate],
+                      stream_every=0.25, time_limit=120, api_visibility="private")
     return demo
 
 
