@@ -28,6 +28,8 @@ CACHE_CHECK_S = 600
 # The live camera: a small frame and few steps, so a CPU keeps up with a few frames a second.
 LIVE_SIDE = 160
 LIVE_STEPS = 2
+# Every event that runs the network waits in this one queue, so one job at a time holds the device.
+DEVICE = "device"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -487,18 +489,23 @@ def build_app(config: ServerConfig):
 
         photo.upload(show_photo, photo, [shown, status], api_name="load_photo", queue=False)
         photo.clear(show_photo, photo, [shown, status], queue=False, api_visibility="private")
-        dream_button.click(dream_photo, [photo, *controls], [shown, status, download, command], api_name="dream")
+        dream_button.click(dream_photo, [photo, *controls], [shown, status, download, command], api_name="dream",
+                          concurrency_id=DEVICE)
         render_button.click(render_channel, [r_layer, r_channel, *render_controls],
-                            [r_image, r_status, r_download, r_command], api_name="render")
+                            [r_image, r_status, r_download, r_command], api_name="render",
+                            concurrency_id=DEVICE)
         gallery_button.click(render_gallery, [r_layer, g_first, g_count, *render_controls],
-                             [cells, r_status, r_download, r_command], api_name="gallery")
+                             [cells, r_status, r_download, r_command], api_name="gallery",
+                             concurrency_id=DEVICE)
         cells.select(chosen_cell, [r_layer], [layers, layer_weights, channel, tabs], queue=False,
                      api_visibility="private").then(dream_photo, [photo, *controls], [shown, status, download, command],
-                                          api_visibility="private")
+                                          api_visibility="private", concurrency_id=DEVICE)
         video_button.click(dream_video, [clip, v_frames, v_frame_steps, *controls],
-                           [v_status, v_video, v_download, v_command], api_name="video")
+                           [v_status, v_video, v_download, v_command], api_name="video",
+                           concurrency_id=DEVICE)
         zoom_button.click(dream_zoom, [photo, z_frames, z_zoom, *controls],
-                          [v_status, v_video, v_download, v_command], api_name="zoom")
+                          [v_status, v_video, v_download, v_command], api_name="zoom",
+                          concurrency_id=DEVICE)
         def dream_live(frame, state, *values):
             try:
                 return dreams.live(frame, state, *values)
@@ -506,7 +513,8 @@ def build_app(config: ServerConfig):
                 raise gr.Error(_one_line(error)) from None
 
         camera.stream(dream_live, [camera, live_state, *controls], [live_dream, live_state, live_rate],
-                      stream_every=0.25, time_limit=120, api_visibility="private")
+                      stream_every=0.25, time_limit=120, api_visibility="private",
+                      concurrency_id=DEVICE)
     return demo
 
 
