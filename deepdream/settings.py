@@ -148,7 +148,8 @@ def apply(args, settings: dict) -> None:
     recorded_weights = settings.get("weights_sha256")
     if recorded_weights != weights_sha256(args.weights):
         warnings.warn(f"the weights differ from the recorded ones ({settings.get('weights')}, SHA-256 "
-                      f"{str(recorded_weights)[:16]}...): the dream will differ; pass those with --weights.")
+                      f"{str(recorded_weights)[:16]}...): the dream will differ; pass those with --weights.",
+                      stacklevel=2)
 
 
 def describe(settings: dict) -> str:

@@ -129,16 +129,16 @@ def test_limits_are_refused_with_a_message(client, photo):
 
 
 def test_files_outside_the_outputs_are_refused(server, client, photo):
-    import requests
+    import httpx
 
     url = server.local_url.rstrip("/")
     download = client.predict(*small_dream(photo), api_name="/dream")[2]
-    assert requests.get(f"{url}/gradio_api/file={download}", timeout=10).status_code == 200
+    assert httpx.get(f"{url}/gradio_api/file={download}", timeout=10).status_code == 200
     outputs = server.dreams.output_dir
     for path in ["/etc/passwd", f"{outputs}/../../../../etc/passwd", f"{outputs}/%2e%2e/%2e%2e/etc/passwd",
                  "../../../../etc/passwd", f"{photo}"]:
         for route in ("gradio_api/file=", "file=", "gradio_api/file/"):
-            response = requests.get(f"{url}/{route}{path}", timeout=10)
+            response = httpx.get(f"{url}/{route}{path}", timeout=10)
             assert response.status_code != 200 or "root:" not in response.text, (route, path)
             assert response.status_code in (403, 404, 405), (route, path, response.status_code)
 
@@ -238,12 +238,12 @@ def test_engines_are_built_once_and_the_least_recent_dropped():
 
 
 def test_auth_keeps_strangers_out():
-    import requests
+    import httpx
 
     with running_server(auth=("ada", "lovelace"), weights=None) as demo:
         url = demo.local_url.rstrip("/")
-        assert requests.get(f"{url}/config", timeout=10).status_code == 401
-        session = requests.Session()
+        assert httpx.get(f"{url}/config", timeout=10).status_code == 401
+        session = httpx.Client()
         assert session.post(f"{url}/login", data={"username": "ada", "password": "lovelace"},
                             timeout=10).status_code == 200
         assert session.get(f"{url}/config", timeout=10).status_code == 200

@@ -455,6 +455,7 @@ def build_app(config: ServerConfig):
         controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size]
         render_controls = [r_param, r_size, r_octaves, r_steps, r_seed]
 
+        # `progress=gr.Progress()` defaults are how Gradio hands a job its progress bar.
         def show_photo(path):
             if path is None:
                 return None, "Upload a photo to start."
@@ -464,16 +465,16 @@ def build_app(config: ServerConfig):
                 return None, f"**This file cannot be dreamed:** {_one_line(error)}"
             return image, f"Photo: {image.shape[1]}x{image.shape[0]} pixels. Press **Dream**."
 
-        def dream_photo(path, *values, progress=gr.Progress()):
+        def dream_photo(path, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.photo(path, *values, progress=progress), gr)
 
-        def render_channel(layer, channel_value, *values, progress=gr.Progress()):
+        def render_channel(layer, channel_value, *values, progress=gr.Progress()):  # noqa: B008
             try:
                 return dreams.render(layer, _whole(channel_value), *values, progress=progress)
             except ValueError as error:
                 raise gr.Error(_one_line(error)) from None
 
-        def render_gallery(layer, first, count, *values, progress=gr.Progress()):
+        def render_gallery(layer, first, count, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.gallery(layer, first, count, *values, progress=progress), gr)
 
         def chosen_cell(layer, event: gr.SelectData):
@@ -481,10 +482,10 @@ def build_app(config: ServerConfig):
             chosen = int(label.split(":")[-1]) if label else int(event.index)
             return [layer], "1.0", chosen, gr.Tabs(selected="photo")
 
-        def dream_video(path, frames, frame_steps, *values, progress=gr.Progress()):
+        def dream_video(path, frames, frame_steps, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.video(path, frames, frame_steps, *values, progress=progress), gr)
 
-        def dream_zoom(path, frames, zoom, *values, progress=gr.Progress()):
+        def dream_zoom(path, frames, zoom, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.zoom(path, frames, zoom, *values, progress=progress), gr)
 
         photo.upload(show_photo, photo, [shown, status], api_name="load_photo", queue=False)

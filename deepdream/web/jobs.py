@@ -45,7 +45,8 @@ class Limits:
             raise ValueError(f"This server dreams images of at most {self.max_side} pixels a side; "
                              f"{args.max_side} was asked for.")
         if args.steps > self.max_steps:
-            raise ValueError(f"This server takes at most {self.max_steps} steps per octave; {args.steps} was asked for.")
+            raise ValueError(f"This server takes at most {self.max_steps} steps per octave; "
+                             f"{args.steps} was asked for.")
         frames = getattr(args, "max_frames", None) or getattr(args, "zoom_frames", None)
         if frames is not None and frames > self.max_frames:
             raise ValueError(f"This server dreams at most {self.max_frames} video frames; {frames} was asked for.")
@@ -117,7 +118,7 @@ class Job:
         seen = -1
         while True:
             with self._lock:
-                self._lock.wait_for(lambda: self._finished or self._version != seen, timeout=interval)
+                self._lock.wait_for(lambda seen=seen: self._finished or self._version != seen, timeout=interval)
                 if self._finished:
                     return
                 if self._version == seen:
