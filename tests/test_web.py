@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def test_files_outside_the_outputs_are_refused(server, client, photo):
     assert httpx.get(f"{url}/gradio_api/file={download}", timeout=10).status_code == 200
     outputs = server.dreams.output_dir
     for path in ["/etc/passwd", f"{outputs}/../../../../etc/passwd", f"{outputs}/%2e%2e/%2e%2e/etc/passwd",
-                 "../../../../etc/passwd", f"{photo}"]:
+                 "../../../../etc/passwd", f"{photo}", str(Path("setup.py").resolve()), "setup.py"]:
         for route in ("gradio_api/file=", "file=", "gradio_api/file/"):
             response = httpx.get(f"{url}/{route}{path}", timeout=10)
             assert response.status_code != 200 or "root:" not in response.text, (route, path)
