@@ -87,7 +87,7 @@ def test_video_keeps_audio_and_settings(client, tmp_path):
         handle_file(str(clip)), 3, 1, *small_dream(clip)[1:], api_name="/video")
     with av.open(download) as container:
         assert container.streams.video[0].frames == 3 and container.streams.audio
-    assert settings.read(download)["mode"] == "video"
+    assert settings.read(download)["mode"] == "video" and command.startswith("python -m deepdream clip.mp4 ")
 
     with pytest.raises(AppError, match=f"at most {MAX_FRAMES} video frames|greater than maximum value {MAX_FRAMES}"):
         client.predict(handle_file(str(clip)), MAX_FRAMES + 1, 1, *small_dream(clip)[1:], api_name="/video")
@@ -101,6 +101,7 @@ def test_zoom(client, photo):
     status, video, download, command = client.predict(handle_file(photo), 3, 1.05, *small_dream(photo)[1:],
                                                       api_name="/zoom")
     assert settings.read(download)["zoom_frames"] == 3 and "--zoom-frames 3" in command
+    assert command.startswith("python -m deepdream hopper.jpg ")
 
 
 @pytest.mark.parametrize("kind", ["empty", "truncated", "text", "bomb"])

@@ -259,8 +259,8 @@ class Dreams:
         recorded = settings.build(args, "video", engine.precision)
         output = self.new_output(f"{Path(_original_name(clip)).stem}_dream.mp4")
         frames_in = (_even(cli_options.fit_max_side(frame, args.max_side)) for frame in read_video(clip, count))
-        yield from self._encode(lambda job: (dreamer.dream(frame) for frame in frames_in), count, output, recorded,
-                                info.fps, progress, audio_from=clip if info.has_audio else None,
+        yield from self._encode((dreamer.dream(frame) for frame in frames_in), count, output, recorded, info.fps,
+                                progress, _original_name(clip), audio_from=clip if info.has_audio else None,
                                 trim_audio=count < info.frame_count)
 
     def zoom(self, photo, frames, zoom, *controls, progress=None):
@@ -281,10 +281,10 @@ class Dreams:
         args.fps = cli_video.DEFAULT_ZOOM_FPS
         recorded = settings.build(args, "zoom", engine.precision)
         output = self.new_output(f"{Path(_original_name(photo)).stem}_zoom.mp4")
-        yield from self._encode(
-            lambda job: zoom_frames(engine, image, args.zoom_frames, args.zoom, args.rotate,
-                                    cli_options.dream_options(args), args.frame_steps),
-            args.zoom_frames, output, recorded, Fraction(cli_video.DEFAULT_ZOOM_FPS), progress)
+        frames_out = zoom_frames(engine, image, args.zoom_frames, args.zoom, args.rotate,
+                                 cli_options.dream_options(args), args.frame_steps)
+        yield from self._encode(frames_out, args.zoom_frames, output, recorded,
+                                Fraction(cli_video.DEFAULT_ZOOM_FPS), progress, _original_name(photo))
 
     def live(self, frame, state, *controls):
         """Dreams one camera frame through the video mode's flow carry; returns `(dream, state, frames per second)`.
@@ -313,14 +313,17 @@ class Dreams:
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
         return dreamed, state, f"{rate:.1f} frames per second at {frame.shape[1]}x{frame.shape[0]}"
 
-    def _encode(self, frames_of, count, output, recorded, fps, progress, **audio):
-        """Runs `write_video(frames_of(job), ...)` as a job, one step per frame; yields status, then the video."""
+    def _encode(self, frames, count, output, recorded, fps, progress, source_name, **audio):
+        """Runs `write_video(frames, ...)` as a job, one step per frame; yields the status, then the video.
+
+        `frames` is a lazy iterator: the dreaming happens on the job's thread as the writer pulls it.
+        """
         from deepdream import settings
         from deepdream.video_io import write_video
 
         def work(job):
             def counted():
-                for index, frame in enumerate(frames_of(job)):
+                for index, frame in enumerate(frames):
                     job.step(index + 1, count, frame)
                     yield frame
 
@@ -336,7 +339,8 @@ class Dreams:
             job.result()
         finally:
             job.cancel()
-        yield f"Done: {count} frames.", str(output), str(output), settings.command_line(recorded, output=output.name)
+        yield (f"Done: {count} frames.", str(output), str(output),
+               settings.command_line(recorded, source_name, output.name))
 
 
 def build_app(config: ServerConfig):
