@@ -19,8 +19,6 @@ import numpy as np
 from deepdream.web import jobs
 from deepdream.web.engines import DEFAULT_ENGINES_KEPT, EngineCache
 
-DEFAULT_LAYERS = ("mixed3", "mixed5")
-DEFAULT_LAYER_WEIGHTS = "1.0, 1.5"
 MAX_GALLERY_CELLS = 16
 # Outputs and Gradio's cached copies are removed after an hour (checked every ten minutes).
 OUTPUT_MAX_AGE_S = 3600
@@ -349,7 +347,11 @@ def build_app(config: ServerConfig):
 
     from inception_keras.introspection import build_for_size, tap_points
 
+    from deepdream.engine import DEFAULT_LAYERS
+    from deepdream.objectives import parse_layer_spec
+
     dreams = Dreams(config)
+    default_terms = parse_layer_spec(DEFAULT_LAYERS)
     points = tap_points(build_for_size(299, 299))
     layer_choices = [(f"{p.name} · {p.channels} channels · sees {p.receptive_field} px", p.name) for p in points]
     names = [p.name for p in points]
@@ -364,10 +366,10 @@ def build_app(config: ServerConfig):
                 with gr.Row():
                     with gr.Column(scale=1):
                         photo = gr.File(label="Photo", file_types=["image"], type="filepath", elem_id="photo")
-                        layers = gr.Dropdown(layer_choices, value=list(DEFAULT_LAYERS), multiselect=True,
+                        layers = gr.Dropdown(layer_choices, value=[t.layer for t in default_terms], multiselect=True,
                                              label="Layers (deeper: larger patterns)", elem_id="layers")
-                        layer_weights = gr.Textbox(DEFAULT_LAYER_WEIGHTS, label="Layer weights, in order",
-                                                   elem_id="layer_weights")
+                        layer_weights = gr.Textbox(", ".join(str(t.weight) for t in default_terms),
+                                                   label="Layer weights, in order", elem_id="layer_weights")
                         with gr.Row():
                             channel = gr.Textbox("", label="Channel (optional)", placeholder="every channel",
                                                  elem_id="channel")
