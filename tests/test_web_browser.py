@@ -1,8 +1,10 @@
 """The page in a real browser: Debian's Chromium driven by Playwright.
 
 Upload a photo, dream, watch the preview change before the end, download the
-result with its settings inside; a broken upload shows its message; closing
-the tab cancels the dream.
+result with its settings inside; a broken upload shows its message; a second
+visitor sees their place in the queue, and closing the first tab cancels its
+dream and frees the place; a gallery click dreams its channel; the live camera
+(Chromium's fake camera fed a clip) is dreamed frame by frame.
 """
 
 from __future__ import annotations
@@ -134,27 +136,6 @@ def test_broken_upload_shows_the_message(page, tmp_path):
     screenshot(page, "web_broken_upload.png")
 
 
-def test_closing_the_tab_cancels_the_dream(browser, server, tmp_path, grace_hopper):
-    photo = write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=256)
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(server.local_url)
-    page.wait_for_selector("#dream")
-    upload_photo(page, photo)
-    wait_for_status(page, "Photo:")
-    set_slider(page, "steps", 20)
-    set_slider(page, "octaves", 4)
-    cancelled = server.dreams.outcomes["cancelled"]
-    page.click("#dream")
-    wait_for_status(page, "steps,")
-    context.close()
-    deadline = time.monotonic() + 30
-    while server.dreams.outcomes["cancelled"] == cancelled and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert server.dreams.outcomes["cancelled"] == cancelled + 1
-    assert not [t for t in threading.enumerate() if t.name == "deepdream-job" and t.is_alive()]
-
-
 def test_a_gallery_click_dreams_that_channel_on_the_photo(page, tmp_path, grace_hopper):
     upload_photo(page, write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=120))
     wait_for_status(page, "Photo:")
@@ -203,3 +184,33 @@ def test_live_camera_is_dreamed_frame_by_frame(playwright, server, tmp_path):
         browser.close()
     measured = re.search(r"([\d.]+) frames per second at (\d+x\d+)", rate)
     assert measured and float(measured.group(1)) > 0 and measured.group(2) == "96x80", rate
+
+
+def test_a_waiting_visitor_sees_their_place_and_a_closed_tab_frees_it(browser, server, tmp_path, grace_hopper):
+    photo = write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=256)
+    pages = []
+    for _ in range(2):
+        page = browser.new_context().new_page()
+        page.goto(server.local_url)
+        page.wait_for_selector("#dream")
+        upload_photo(page, photo)
+        wait_for_status(page, "Photo:")
+        set_slider(page, "steps", 20)
+        set_slider(page, "octaves", 4)
+        pages.append(page)
+    first, second = pages
+    cancelled = server.dreams.outcomes["cancelled"]
+    first.click("#dream")
+    wait_for_status(first, "steps,")
+    second.click("#dream")
+    second.wait_for_function("document.querySelector('#status').innerText.includes('queue')", timeout=30_000)
+    assert "queue: 1/1" in status_text(second)
+
+    first.context.close()
+    wait_for_status(second, "steps,")  # the closed tab's dream stopped and gave its place
+    second.context.close()
+    deadline = time.monotonic() + 30
+    while server.dreams.outcomes["cancelled"] < cancelled + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.dreams.outcomes["cancelled"] == cancelled + 2
+    assert not [t for t in threading.enumerate() if t.name == "deepdream-job" and t.is_alive()]
