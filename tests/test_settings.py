@@ -85,3 +85,22 @@ def test_a_guided_dream_needs_its_guide(small_photo):
     args.guide = str(small_photo)
     with pytest.raises(ValueError, match="not the recorded guide"):
         settings.apply(args, recorded)
+
+
+def test_renders_and_batches_record_their_settings(tmp_path, small_photo):
+    render = tmp_path / "render.png"
+    assert main(["--noise", "80x80", "--channel", "2", "--octaves", "1", "--steps", "1", "--weights", "none",
+                 "--quiet", "-o", str(render)]) == 0
+    recorded = settings.read(render)
+    assert (recorded["mode"], recorded["layers"], recorded["channel"], recorded["noise"]) == ("render", "mixed4", 2,
+                                                                                            "80x80")
+    assert recorded["weights"] == "none" and recorded["weights_sha256"] is None
+
+    second = tmp_path / "second.jpg"
+    second.write_bytes(small_photo.read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main([str(small_photo), str(second), "--output-dir", str(out), "--octaves", "1", "--steps", "1",
+                 "--seed", "5", "--weights", "none", "--quiet"]) == 0
+    for written in sorted(out.iterdir()):
+        assert written.suffix == ".jpg" and settings.read(written)["seed"] == 5
