@@ -122,7 +122,8 @@ def apply(args, settings: dict) -> None:
     The recorded options replace the flags' values; the input, output,
     `--weights` and `--guide` stay as given. A recorded guide must be given
     again with `--guide` (its SHA-256 is checked); weights whose SHA-256
-    differs from the recorded one give a warning.
+    differs from the recorded one, random weights and another package
+    version give a warning.
 
     Raises:
         ValueError: a guided dream without its guide, or with another image.
@@ -145,11 +146,19 @@ def apply(args, settings: dict) -> None:
         raise ValueError(f"--guide {args.guide} is not the recorded guide (SHA-256 {recorded_guide[:16]}...).")
     if not recorded_guide and args.guide:
         raise ValueError("These settings record no guide: drop --guide to repeat them.")
+    import inception_keras
+
     recorded_weights = settings.get("weights_sha256")
-    if recorded_weights != weights_sha256(args.weights):
+    if settings.get("weights") == "none":
+        warnings.warn("these settings were dreamed with random weights (--weights none), which differ every run: "
+                      "the dream will differ.", stacklevel=2)
+    elif recorded_weights != weights_sha256(args.weights):
         warnings.warn(f"the weights differ from the recorded ones ({settings.get('weights')}, SHA-256 "
                       f"{str(recorded_weights)[:16]}...): the dream will differ; pass those with --weights.",
                       stacklevel=2)
+    if settings.get("version") != inception_keras.__version__:
+        warnings.warn(f"these settings were recorded by version {settings.get('version')}, this is "
+                      f"{inception_keras.__version__}: the dream may differ.", stacklevel=2)
 
 
 def describe(settings: dict) -> str:
