@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
-                        help="image(s), folder(s) of images, or one video")
+                        help="image(s), folder(s) of images, one video, or serve (the web page)")
     parser.add_argument("--layer", action="append", metavar="NAME[:WEIGHT]",
                         help="layer to maximise, repeatable or a comma list "
                              "(default: mixed3:1.0,mixed5:1.5)")
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "CPU (AVX512_BF16, AMX) or GPU (compute capability >= 8.0) runs it natively")
     parser.add_argument("--weights", type=weights_flag, default="imagenet",
                         help="'imagenet', a weights file, or 'none' (random, for a quick check)")
-    parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this")
+    parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this "
+                                                                "(serve: the largest side a visitor may ask for, 768)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--settings-from", metavar="FILE",
                         help="repeat the settings recorded in a dream's image or video (layers, channel, "
