@@ -147,11 +147,13 @@ def test_files_outside_the_outputs_are_refused(server, client, photo):
 
 def test_eight_clients_at_once_finish_or_hear_busy(server, photo):
     outcomes = {}
+    clients = [Client(server.local_url, verbose=False) for _ in range(8)]
+    together = threading.Barrier(len(clients))
 
     def visitor(index):
+        together.wait()
         try:
-            result = Client(server.local_url, verbose=False).predict(*small_dream(photo, seed=index),
-                                                                     api_name="/dream")
+            result = clients[index].predict(*small_dream(photo, seed=index), api_name="/dream")
             outcomes[index] = ("done", result[2])
         except Exception as error:  # the queue-full answer arrives as an exception
             outcomes[index] = ("error", str(error))
