@@ -31,7 +31,7 @@ setup(
         # Install torch==2.13.0 (or the build for your accelerator) first: this range then adds nothing.
         "torch": ["torch>=2.1"],
         "ray": ["ray[data]"],
-        "web": ["gradio>=5", "gradio_client"],
+        "web": ["gradio>=6", "gradio_client"],
         "export": ["tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
     },
     entry_points={

@@ -73,8 +73,9 @@ def output_paths(sources: list[Path], output_dir: Path) -> list[Path]:
     return outputs
 
 
-def dream_file(engine, source: Path, output: Path, dream_options: dict, max_side: int | None = None) -> Path:
-    """Reads `source`, dreams it with `engine` and writes `output` atomically.
+def dream_file(engine, source: Path, output: Path, dream_options: dict, max_side: int | None = None,
+               metadata: dict[str, str] | None = None) -> Path:
+    """Reads `source`, dreams it with `engine` and writes `output` atomically, with `metadata` in it.
 
     Raises:
         ValueError: the source cannot be read as an image (the message names it).
@@ -83,12 +84,13 @@ def dream_file(engine, source: Path, output: Path, dream_options: dict, max_side
     from inception_keras.images import save_image
 
     image = load_input_image(source, max_side)
-    return save_image(engine.dream(image, **dream_options), output)
+    return save_image(engine.dream(image, **dream_options), output, metadata=metadata)
 
 
 def dream_files(engine, sources: list[Path], output_dir: Path, dream_options: dict,
                 max_side: int | None = None,
-                on_file: Callable[[Path, str | None], None] | None = None) -> BatchReport:
+                on_file: Callable[[Path, str | None], None] | None = None,
+                metadata: dict[str, str] | None = None) -> BatchReport:
     """Dreams each source into `output_dir` with one engine; a file that fails is skipped.
 
     Args:
@@ -99,6 +101,8 @@ def dream_files(engine, sources: list[Path], output_dir: Path, dream_options: di
         max_side: downscale inputs so no side exceeds this. Defaults to `None`.
         on_file: called as `on_file(source, error_or_None)` after each file;
             an error message always names its source.
+        metadata: text fields written into every output (`save_image`).
+            Defaults to `None`.
 
     Returns:
         A `BatchReport`.
@@ -106,7 +110,7 @@ def dream_files(engine, sources: list[Path], output_dir: Path, dream_options: di
     report = BatchReport()
     for source, output in zip(sources, output_paths(sources, output_dir)):
         try:
-            report.written.append(dream_file(engine, source, output, dream_options, max_side))
+            report.written.append(dream_file(engine, source, output, dream_options, max_side, metadata))
             error = None
         except ValueError as failure:
             error = " ".join(str(failure).split())

@@ -6,7 +6,10 @@ flags and runs from its own module:
 - one image (`cli_still`), many images or folders (`cli_batch`), a video or a
   zoom animation (`cli_video`), a render from noise or a channel gallery
   (`cli_render`), a batch on a Ray cluster (`cli_ray`), `--list-layers`
-  (`cli_layers`).
+  (`cli_layers`), the web page (`cli_serve`).
+
+`--settings-from FILE` repeats the settings a dream's file records
+(`deepdream.settings`); `--show-settings FILE` prints them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import importlib
 from deepdream.channels import channel_flag
 from inception_keras.cli_support import (
     DefaultsHelpFormatter,
+    EXIT_OK,
     OneLineParser,
     parse_args,
     quiet_backend_logs,
@@ -24,7 +28,7 @@ from inception_keras.cli_support import (
 )
 
 DEFAULTS = dict(octaves=4, octave_scale=1.4, steps=20, step_size=0.01, tile_size=512, jitter=32, seed=0)
-MODE_MODULES = ("cli_still", "cli_batch", "cli_video", "cli_render", "cli_ray", "cli_layers")
+MODE_MODULES = ("cli_still", "cli_batch", "cli_video", "cli_render", "cli_ray", "cli_layers", "cli_serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
-                        help="image(s), folder(s) of images, or one video")
+                        help="image(s), folder(s) of images, one video, or serve (the web page)")
     parser.add_argument("--layer", action="append", metavar="NAME[:WEIGHT]",
                         help="layer to maximise, repeatable or a comma list "
                              "(default: mixed3:1.0,mixed5:1.5)")
@@ -58,8 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "CPU (AVX512_BF16, AMX) or GPU (compute capability >= 8.0) runs it natively")
     parser.add_argument("--weights", type=weights_flag, default="imagenet",
                         help="'imagenet', a weights file, or 'none' (random, for a quick check)")
-    parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this")
+    parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this "
+                                                                "(serve: the largest side a visitor may ask for, 768)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--settings-from", metavar="FILE",
+                        help="repeat the settings recorded in a dream's image or video (layers, channel, "
+                             "octaves, steps, step size, jitter, seed, precision, ...)")
+    parser.add_argument("--show-settings", metavar="FILE", help="print the settings recorded in a dream's file and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     for module in _mode_modules():
         module.add_arguments(parser)
@@ -72,7 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     if args is None:
         return status
     quiet_backend_logs()  # after parsing, so --help and bad arguments answer without loading Keras
-    return run_command("deepdream", lambda: _mode_for(args).run(args), args.debug)
+    return run_command("deepdream", lambda: _run(args), args.debug)
+
+
+def _run(args) -> int:
+    """`--show-settings`, or the mode the flags pick, after `--settings-from` put its settings in."""
+    from deepdream import settings
+
+    if args.show_settings:
+        print(settings.describe(settings.read(args.show_settings)))
+        return EXIT_OK
+    if args.settings_from:
+        settings.apply(args, settings.read(args.settings_from))
+    return _mode_for(args).run(args)
 
 
 def weights_flag(text: str) -> str | None:

@@ -47,6 +47,7 @@ def report_failures(failed: list[tuple[Path, str]], written: int) -> int:
 
 def run(args) -> int:
     """Dreams every input into the output folder; exit 2 if any input failed."""
+    from deepdream import settings
     from deepdream.batch import dream_files
 
     sources, output_dir = prepare(args)
@@ -60,7 +61,8 @@ def run(args) -> int:
 
     try:
         report = dream_files(engine, sources, output_dir, cli_options.dream_options(args),
-                             max_side=args.max_side, on_file=on_file)
+                             max_side=args.max_side, on_file=on_file,
+                             metadata=settings.image_metadata(settings.build(args, "still", engine.precision)))
     finally:
         if bar is not None:
             bar.close()

@@ -37,6 +37,7 @@ def applies(args) -> bool:
 def run(args) -> int:
     """Renders one channel (or the layer) from noise, or a gallery of channels, and writes it."""
     size = _checked(args)
+    from deepdream import settings
     from deepdream.gallery import gallery
     from deepdream.render import Renderer
     from inception_keras.images import check_output_path, save_image
@@ -51,7 +52,8 @@ def run(args) -> int:
         image = gallery(layer, args.channel, size, renderer=renderer, **options)
     else:
         image = renderer.render(args.channel, size, **options)
-    save_image(image, output)
+    recorded = settings.build(args, "render", renderer.engine.precision, _resolved(options))
+    save_image(image, output, metadata=settings.image_metadata(recorded))
     if not args.quiet:
         print(f"deepdream: wrote {output}", file=sys.stderr)
     return EXIT_OK
@@ -106,6 +108,14 @@ def _render_options(args) -> dict:
             if options[name] == DEFAULTS[name]:
                 options[name] = None
     return options
+
+
+def _resolved(options: dict) -> dict:
+    """`options` with a Fourier render's own steps and step size in place of `None`."""
+    from deepdream.render import FFT_STEP_SIZE, FFT_STEPS
+
+    defaults = dict(steps=FFT_STEPS, step_size=FFT_STEP_SIZE)
+    return {name: defaults.get(name) if value is None else value for name, value in options.items()}
 
 
 def _default_name(layer: str, channel) -> str:

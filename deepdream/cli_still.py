@@ -26,6 +26,7 @@ def run(args) -> int:
     source = Path(args.inputs[0])
     output = Path(args.output) if args.output else Path(f"{source.stem}_dream{source.suffix}")
     cli_options.refuse_overwriting_input(source, output)
+    from deepdream import settings
     from inception_keras.images import check_output_path, save_image
 
     check_output_path(output)
@@ -35,7 +36,7 @@ def run(args) -> int:
         image, **cli_options.dream_options(args),
         on_step=None if args.quiet else cli_options.step_progress_bar(args.steps),
     )
-    save_image(result, output)
+    save_image(result, output, metadata=settings.image_metadata(settings.build(args, "still", engine.precision)))
     if not args.quiet:
         print(f"deepdream: wrote {output}", file=sys.stderr)
     return EXIT_OK

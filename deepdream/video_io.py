@@ -127,7 +127,7 @@ def read_video(path, max_frames: int | None = None) -> Iterator[np.ndarray]:
 
 
 def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = DEFAULT_CRF,
-                audio_from=None, trim_audio: bool = False) -> Path:
+                audio_from=None, trim_audio: bool = False, metadata: dict[str, str] | None = None) -> Path:
     """Encodes `frames` to `path` atomically, frame by frame; returns `path`.
 
     The format follows the extension: .mp4, .mov or .mkv (H.264, yuv420p,
@@ -147,6 +147,8 @@ def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = 
         trim_audio: drop the audio packets that start after the last frame
             (for a clip cut short with `max_frames`). Defaults to `False`:
             every packet is copied.
+        metadata: container tags, such as `{"comment": ...}` (the keys an
+            MP4 keeps: title, comment, description, ...). Defaults to `None`.
 
     Raises:
         ValueError: an unknown extension, a bad `fps` or `crf`, no frames,
@@ -163,6 +165,7 @@ def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = 
     muxer_options = {"loop": "0"} if suffix == ".webp" else {}
     with atomic_path(path) as temp_path, av.open(str(temp_path), "w", format=_muxer(suffix),
                                                 options=muxer_options) as container:
+        container.metadata.update(metadata or {})
         audio = _AudioCopy(audio_from, container) if audio_from is not None and suffix in H264_SUFFIXES else None
         stream = None
         count = 0

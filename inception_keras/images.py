@@ -3,11 +3,13 @@
 `load_image` always returns an `(H, W, 3)` uint8 RGB array: EXIF orientation is
 applied; grayscale, palette, CMYK, 16-bit and alpha images are converted; a
 missing, empty, truncated, non-image or over-large file raises `ValueError`
-with one line that says what was wrong. `save_image` writes atomically.
+with one line that says what was wrong. `save_image` writes atomically, with
+optional text metadata that `read_image_metadata` reads back.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -22,6 +24,8 @@ SAVE_FORMATS = {
     ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP",
     ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
 }
+# The EXIF tag that holds the metadata of JPEG, WebP and TIFF files, as one JSON object.
+EXIF_IMAGE_DESCRIPTION = 0x010E
 
 
 def load_image(path, max_pixels: int = DEFAULT_MAX_PIXELS, draft_size: int | None = None) -> np.ndarray:
@@ -101,12 +105,22 @@ def check_output_path(path) -> str:
     return image_format
 
 
-def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
+def save_image(array: np.ndarray, path, quality: int = 95, metadata: dict[str, str] | None = None) -> Path:
     """Writes an `(H, W, 3)` uint8 array atomically; the format follows the extension.
 
     The image goes to a temporary file in the target folder which is then
     renamed over the target, so an interrupted run never leaves a
     half-written file.
+
+    Args:
+        array: the `(H, W, 3)` uint8 image.
+        path: the output file; `.jpg`, `.jpeg`, `.png`, `.bmp`, `.tif`,
+            `.tiff` or `.webp`.
+        quality: JPEG and WebP quality. Defaults to 95.
+        metadata: text fields to store in the file: one PNG text chunk per
+            key; in JPEG, WebP and TIFF files one JSON object in the EXIF
+            ImageDescription (JPEG also in its comment). BMP has no place for
+            them. Defaults to `None`.
 
     Raises:
         ValueError: unknown extension or a folder that does not exist.
@@ -114,9 +128,64 @@ def save_image(array: np.ndarray, path, quality: int = 95) -> Path:
     path = Path(path)
     image_format = check_output_path(path)
     options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
+    if metadata:
+        options.update(_metadata_options(image_format, metadata))
     with atomic_path(path) as temp_path:
         Image.fromarray(np.asarray(array, dtype=np.uint8)).save(temp_path, format=image_format, **options)
     return path
+
+
+def read_image_metadata(path) -> dict[str, str]:
+    """Returns the text fields `save_image(..., metadata=...)` stored in an image file (`{}` when none).
+
+    Raises:
+        ValueError: the file is missing, empty or not an image.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Image not found: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"Image is empty (0 bytes): {path}")
+    try:
+        with Image.open(path) as image:
+            if image.format == "PNG":
+                return {str(k): str(v) for k, v in getattr(image, "text", {}).items()}
+            description = image.getexif().get(EXIF_IMAGE_DESCRIPTION)
+            comment = image.info.get("comment")
+    except Image.UnidentifiedImageError:
+        raise ValueError(f"Not an image file (or an unsupported format): {path}") from None
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"Image is unreadable or truncated: {path} ({error})") from None
+    for text in (description, comment):
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        try:
+            fields = json.loads(text) if text else None
+        except ValueError:
+            continue
+        if isinstance(fields, dict):
+            return {str(k): str(v) for k, v in fields.items()}
+    return {}
+
+
+def _metadata_options(image_format: str, metadata: dict[str, str]) -> dict:
+    """The Pillow save options that store `metadata` in a file of `image_format`."""
+    from PIL import PngImagePlugin
+
+    if image_format == "PNG":
+        info = PngImagePlugin.PngInfo()
+        for key, value in metadata.items():
+            info.add_itxt(key, value)
+        return {"pnginfo": info}
+    if image_format not in ("JPEG", "WEBP", "TIFF"):
+        return {}
+    text = json.dumps(metadata, sort_keys=True)
+    exif = Image.Exif()
+    exif[EXIF_IMAGE_DESCRIPTION] = text
+    options = {"exif": exif.tobytes()}
+    if image_format == "JPEG":
+        options["comment"] = text.encode("utf-8")
+    return options
 
 
 def resize_image(array: np.ndarray, height: int, width: int) -> np.ndarray:
