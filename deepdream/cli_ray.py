@@ -21,6 +21,7 @@ def applies(args) -> bool:
 
 def run(args) -> int:
     """Dreams every input on Ray into the output folder, as the local batch mode does; exit 2 if any failed."""
+    from deepdream import settings
     from deepdream.distributed import dream_files_on_ray, import_ray
 
     ray = import_ray()  # before any work: says how to install it
@@ -31,5 +32,6 @@ def run(args) -> int:
     report = dream_files_on_ray(
         sources, output_dir, cli_options.engine_options(args), cli_options.dream_options(args),
         address=args.ray, workers=args.workers, gpus_per_worker=args.gpus_per_worker, max_side=args.max_side,
+        recorded=settings.build(args, "still", args.precision),
     )
     return cli_batch.report_failures(report.failed, len(report.written))

@@ -104,7 +104,8 @@ def _run_video(args) -> int:
     info = probe_video(source)
     output = _output_path(args, source, "_dream", source.suffix)
     count = min(info.frame_count, args.max_frames or info.frame_count)
-    dreamer = FrameDreamer(cli_options.build_engine(args), cli_options.dream_options(args),
+    engine = cli_options.build_engine(args)
+    dreamer = FrameDreamer(engine, cli_options.dream_options(args),
                            frame_steps=args.frame_steps, blend=args.blend, flow=not args.no_flow,
                            flow_preset=args.flow_preset)
     store, finished = _open_store(args, output, _settings(args, source, mode="video", frames=count))
@@ -127,7 +128,8 @@ def _run_video(args) -> int:
     fps = Fraction(args.fps).limit_denominator(1001) if args.fps else info.fps
     with contextlib.closing(read_ahead(frames)) as ahead:
         _write(args, output, store, finished, count, fps, _indexed(dream_or_load, ahead),
-               audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count)
+               _recorded(args, "video", engine), audio_from=source if info.has_audio else None,
+               trim_audio=count < info.frame_count)
     return EXIT_OK
 
 
@@ -144,13 +146,21 @@ def _run_zoom(args) -> int:
                              cli_options.dream_options(args), args.frame_steps, previous=previous)
     frames = itertools.chain((store.load(index) for index in range(finished)), new_frames)
     fps = Fraction(args.fps or DEFAULT_ZOOM_FPS).limit_denominator(1001)
-    _write(args, output, store, finished, args.zoom_frames, fps, _indexed(lambda index, frame: frame, frames))
+    _write(args, output, store, finished, args.zoom_frames, fps, _indexed(lambda index, frame: frame, frames),
+           _recorded(args, "zoom", engine))
     return EXIT_OK
 
 
+def _recorded(args, mode: str, engine) -> dict:
+    """The settings a video or zoom file carries (`deepdream.settings`)."""
+    from deepdream import settings
+
+    return settings.video_metadata(settings.build(args, mode, engine.precision))
+
+
 def _write(args, output: Path, store, finished: int, count: int, fps: Fraction,
-           frames: Iterable[tuple[int, np.ndarray]], **audio) -> None:
-    """Stores each newly dreamed frame, encodes all of them into `output`, then removes the work folder.
+           frames: Iterable[tuple[int, np.ndarray]], metadata: dict, **audio) -> None:
+    """Stores each newly dreamed frame, encodes all of them into `output` with `metadata`, then removes the work folder.
 
     The frames are dreamed here (the main thread, where Ctrl-C lands); storing
     and encoding run behind on a writer thread (`deepdream.pipelining`).
@@ -178,7 +188,8 @@ def _write(args, output: Path, store, finished: int, count: int, fps: Fraction,
 
     try:
         with _ctrl_c_noted() as interrupted:
-            write_behind(lambda indexed: write_video(stored(indexed), output, fps=fps, crf=args.crf, **audio),
+            write_behind(lambda indexed: write_video(stored(indexed), output, fps=fps, crf=args.crf,
+                                                     metadata=metadata, **audio),
                          checked(interrupted))
     finally:
         if bar is not None:

@@ -28,19 +28,25 @@ class DreamActor:
     does not stop the others.
     """
 
-    def __init__(self, engine_options: dict, dream_options: dict, max_side: int | None = None):
+    def __init__(self, engine_options: dict, dream_options: dict, max_side: int | None = None,
+                 recorded: dict | None = None):
+        from deepdream import settings
         from deepdream.engine import DeepDream
 
         options = dict(engine_options)
         self.engine = DeepDream(options.pop("layers"), **options)
         self.dream_options = dream_options
         self.max_side = max_side
+        # The precision this worker's engine resolved ("auto" may differ from machine to machine).
+        self.metadata = None if recorded is None else settings.image_metadata(
+            {**recorded, "precision": self.engine.precision})
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         errors = []
         for source, output in zip(batch["source"], batch["output"]):
             try:
-                dream_file(self.engine, Path(source), Path(output), self.dream_options, self.max_side)
+                dream_file(self.engine, Path(source), Path(output), self.dream_options, self.max_side,
+                           self.metadata)
                 errors.append("")
             except ValueError as failure:
                 errors.append(" ".join(str(failure).split()))
@@ -49,7 +55,7 @@ class DreamActor:
 
 def dream_files_on_ray(sources: list[Path], output_dir, engine_options: dict, dream_options: dict, *,
                        address: str = "local", workers: int = 2, gpus_per_worker: float = 0.0,
-                       max_side: int | None = None) -> BatchReport:
+                       max_side: int | None = None, recorded: dict | None = None) -> BatchReport:
     """Dreams each source into `output_dir` on a Ray cluster, `workers` actors with one engine each.
 
     Args:
@@ -64,6 +70,8 @@ def dream_files_on_ray(sources: list[Path], output_dir, engine_options: dict, dr
         workers: actors, each with its own engine. Defaults to 2.
         gpus_per_worker: GPUs Ray reserves per actor. Defaults to 0.
         max_side: downscale inputs so no side exceeds this. Defaults to `None`.
+        recorded: the settings written into every output (`deepdream.settings.build`);
+            each worker records the precision its engine runs in. Defaults to `None`.
 
     Returns:
         A `BatchReport`, in the order of `sources`.
@@ -87,7 +95,7 @@ def dream_files_on_ray(sources: list[Path], output_dir, engine_options: dict, dr
         [{"source": str(source), "output": str(output)} for source, output in zip(sources, outputs)]
     ).map_batches(
         DreamActor, fn_constructor_kwargs=dict(engine_options=engine_options, dream_options=dream_options,
-                                               max_side=max_side),
+                                               max_side=max_side, recorded=recorded),
         compute=ray.data.ActorPoolStrategy(size=workers), num_gpus=gpus_per_worker, batch_size=1,
         batch_format="numpy",
     ).take_all()

@@ -49,6 +49,9 @@ def test_ray_batch_writes_the_local_batch_files_and_names_the_broken_one(inputs,
     assert sorted(p.name for p in local.iterdir()) == sorted(p.name for p in distributed.iterdir()) == expected
     for name in expected:
         assert (distributed / name).read_bytes() == (local / name).read_bytes(), name
+    from deepdream import settings
+
+    assert settings.read(distributed / "photo0_dream.jpg")["steps"] == settings.read(local / "photo0_dream.jpg")["steps"]
 
 
 def test_ray_flag_without_ray_says_how_to_install_it(inputs, tmp_path, capsys, monkeypatch):

@@ -39,6 +39,10 @@ def test_video_keeps_frames_size_rate_and_audio(tmp_path, monkeypatch):
     assert audio_packets(output) == audio_packets(source)
     assert source.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "clip_dream.mp4"]  # work folder gone
+    from deepdream import settings
+
+    recorded = settings.read(output)
+    assert (recorded["mode"], recorded["frame_steps"], recorded["steps"], recorded["weights"]) == ("video", 1, 1, "none")
 
 
 def test_max_frames_previews_the_start(tmp_path):
