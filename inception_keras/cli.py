@@ -215,8 +215,9 @@ def _progress_bar(total: int):
 
 
 def _export(args) -> int:
-    from inception_keras.export import export_model
+    from inception_keras.export import check_export_path, export_model
 
+    check_export_path(args.out, args.format)
     model, class_names = _model_to_export(args)
     result = export_model(model, args.out, args.format, class_names=class_names)
     labels = "" if class_names is None else (

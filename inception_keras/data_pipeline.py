@@ -27,6 +27,9 @@ import tensorflow as tf
 from inception_keras.files import atomic_path
 from inception_keras.image_folders import ImageFolderFiles, decode_resized
 
+PREFETCH_BATCHES = 2
+AUTOTUNE_RAM_BUDGET = 256 * 2**20
+
 
 class ImageDecoder:
     """Decodes image files to `image_size` squares for tf.data, through an optional on-disk cache.
@@ -129,7 +132,16 @@ def image_dataset(files: ImageFolderFiles, decoder: ImageDecoder, batch_size: in
         return tf.cast(images, tf.float32), (labels, labels) if aux_targets else labels, weights
 
     dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(batch_size).map(as_model_inputs).prefetch(tf.data.AUTOTUNE)
+    # Batches wait as uint8 (a quarter of float32) in a fixed-size buffer; float32 only as the model takes one.
+    dataset = dataset.batch(batch_size).prefetch(PREFETCH_BATCHES).map(as_model_inputs)
+    return dataset.with_options(bounded_memory_options())
+
+
+def bounded_memory_options() -> tf.data.Options:
+    """tf.data options whose autotuner may buffer at most `AUTOTUNE_RAM_BUDGET` bytes."""
+    options = tf.data.Options()
+    options.autotune.ram_budget = AUTOTUNE_RAM_BUDGET
+    return options
 
 
 def file_batches(paths, decoder: ImageDecoder, batch_size: int) -> tf.data.Dataset:
@@ -145,4 +157,5 @@ def file_batches(paths, decoder: ImageDecoder, batch_size: int) -> tf.data.Datas
         return path, tf.ensure_shape(image, (image_size, image_size, 3)), tf.ensure_shape(ok, ())
 
     dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
-    return dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(2)
+    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(PREFETCH_BATCHES)
+    return dataset.with_options(bounded_memory_options())

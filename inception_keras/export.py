@@ -92,7 +92,7 @@ def export_model(model: keras.Model, out, format: str, *, class_names: list[str]
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {', '.join(FORMATS)}. Received: format={format!r}")
     out = Path(out)
-    _check_output_path(out, format)
+    check_export_path(out, format)
     serving = serving_model(model)
     height, width = input_size(serving)
     images = _check_images(height, width) if check_images is None else np.asarray(check_images, np.float32)
@@ -321,7 +321,9 @@ def _check_images(height: int, width: int) -> np.ndarray:
     return np.concatenate([noise, ramp[None]]).astype(np.float32)
 
 
-def _check_output_path(out: Path, format: str) -> None:
+def check_export_path(out, format: str) -> None:
+    """Raises `ValueError` unless `out` can take a `format` export (suffix, folder, no clash)."""
+    out = Path(out)
     suffix = SUFFIXES.get(format)
     if suffix is not None and out.suffix != suffix:
         raise ValueError(f"A {format} export is a file ending in {suffix}. Received: -o {out}")
