@@ -18,8 +18,9 @@ alternating: what the loading itself costs per epoch.
 Memory: `python -m inception_keras finetune` (1 epoch) under
 `/usr/bin/time -v` on the same kind of data set at each size: peak RSS, its
 ratio to the smallest set's, and the command's wall time per image (the
-epoch time, with start-up and validation). Run it with `PYTHONPATH` set to
-another checkout to measure that code.
+epoch time, with start-up and validation). `--against DIR` runs another
+checkout's package too (e.g. `git archive main | tar -x -C DIR`), the two
+alternating, two rounds per size.
 
 The images are 640x480 JPEG crops of scikit-image's photos, one class per photo.
 """
@@ -134,7 +135,8 @@ def peak_rss_mb(data_dir: Path, image_size: int, batch_size: int, out_dir: Path)
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "inception_keras", "finetune", str(data_dir),
                "--out", str(out_dir / "model.keras"), "--weights", "none", "--epochs", "1",
                "--image-size", str(image_size), "--batch-size", str(batch_size), "--quiet"]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(command, capture_output=True, text=True, cwd=out_dir,  # cwd: PYTHONPATH picks the package
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0:
         raise SystemExit(f"finetune failed:\n{done.stderr[-3000:]}")
     peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
@@ -152,6 +154,9 @@ def main() -> None:
     parser.add_argument("--data-only", action="store_true", help="time the loaders alone, without a model")
     parser.add_argument("--memory", default=None, metavar="N,M,...",
                         help="instead: peak RSS of the finetune command at these data set sizes")
+    parser.add_argument("--against", default=None, metavar="DIR",
+                        help="with --memory: also run another checkout's package (e.g. `git archive main`), "
+                             "the two alternating at each size")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}")
 
@@ -162,6 +167,9 @@ def main() -> None:
             peaks = {}
             for count in sizes:
                 data_dir = write_photo_dataset(folder / f"data_{count}", count)
+                if args.against:
+                    _compare_trees(data_dir, count, args, folder)
+                    continue
                 peaks[count], seconds = peak_rss_mb(data_dir, args.image_size, args.batch_size, folder)
                 print(f"{count} images at {args.image_size} px: peak RSS {peaks[count]:.0f} MiB "
                       f"({peaks[count] / peaks[sizes[0]]:.3f}x {sizes[0]}'s), {seconds:.0f} s "
@@ -178,6 +186,17 @@ def main() -> None:
         first = values[0] / seconds["in-memory"][0]
         print(f"{name}: first epoch {values[0]:.1f} s ({first:.2f}x), later epochs {later} s "
               f"(median {ratio:.2f}x in-memory's)")
+
+
+def _compare_trees(data_dir: Path, count: int, args, folder: Path) -> None:
+    """Peak RSS and wall time of this checkout's and `--against`'s finetune, alternating, two rounds."""
+    trees = {"this checkout": str(Path(__file__).resolve().parents[1]), args.against: args.against}
+    for round_index in range(2):
+        for name, tree in (list(trees.items()) if round_index == 0 else list(trees.items())[::-1]):
+            os.environ["PYTHONPATH"] = tree
+            peak, seconds = peak_rss_mb(data_dir, args.image_size, args.batch_size, folder)
+            print(f"{count} images at {args.image_size} px, {name}: peak RSS {peak:.0f} MiB, {seconds:.0f} s",
+                  flush=True)
 
 
 def _cpu_model() -> str:
