@@ -2,7 +2,7 @@
 
     python benchmarks/bench_finetune_data.py [--images 300] [--image-size 299] [--rounds 3]
     python benchmarks/bench_finetune_data.py --data-only          # the loaders alone, no model
-    python benchmarks/bench_finetune_data.py --memory 300,1200   # peak RSS of the finetune command
+    python benchmarks/bench_finetune_data.py --memory 300,1200,4800   # peak RSS of the finetune command
 
 Epoch time: one classifier per loader (random trunk: the arithmetic is the
 same as with trained weights), trained one epoch at a time, the loaders
@@ -16,8 +16,11 @@ Data only: one pass over each loader's batches with no model, the loaders
 alternating: what the loading itself costs per epoch.
 
 Memory: `python -m inception_keras finetune` (1 epoch) under
-`/usr/bin/time -v` on the same kind of data set at each size; the ratio of
-the largest to the smallest peak RSS.
+`/usr/bin/time -v` on the same kind of data set at each size: peak RSS, its
+ratio to the smallest set's, and the command's wall time per image (the
+epoch time, with start-up and validation). `--against DIR` runs another
+checkout's package too (e.g. `git archive main | tar -x -C DIR`), the two
+alternating, two rounds per size.
 
 The images are 640x480 JPEG crops of scikit-image's photos, one class per photo.
 """
@@ -127,15 +130,19 @@ def time_data_passes(data_dir: Path, cache_dir: Path, image_size: int, batch_siz
     return seconds
 
 
-def peak_rss_mb(data_dir: Path, image_size: int, batch_size: int, out_dir: Path) -> float:
-    """Peak resident memory (MiB) of one `finetune` epoch on `data_dir`, from `/usr/bin/time -v`."""
+def peak_rss_mb(data_dir: Path, image_size: int, batch_size: int, out_dir: Path) -> tuple[float, float]:
+    """Peak resident memory (MiB) and wall seconds of one `finetune` epoch on `data_dir`, from `/usr/bin/time -v`."""
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "inception_keras", "finetune", str(data_dir),
                "--out", str(out_dir / "model.keras"), "--weights", "none", "--epochs", "1",
                "--image-size", str(image_size), "--batch-size", str(batch_size), "--quiet"]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(command, capture_output=True, text=True, cwd=out_dir,  # cwd: PYTHONPATH picks the package
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0:
         raise SystemExit(f"finetune failed:\n{done.stderr[-3000:]}")
-    return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
+    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024
+    clock = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
+    hours, minutes, seconds = clock.groups()
+    return peak, int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def main() -> None:
@@ -147,6 +154,9 @@ def main() -> None:
     parser.add_argument("--data-only", action="store_true", help="time the loaders alone, without a model")
     parser.add_argument("--memory", default=None, metavar="N,M,...",
                         help="instead: peak RSS of the finetune command at these data set sizes")
+    parser.add_argument("--against", default=None, metavar="DIR",
+                        help="with --memory: also run another checkout's package (e.g. `git archive main`), "
+                             "the two alternating at each size")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}")
 
@@ -157,9 +167,13 @@ def main() -> None:
             peaks = {}
             for count in sizes:
                 data_dir = write_photo_dataset(folder / f"data_{count}", count)
-                peaks[count] = peak_rss_mb(data_dir, args.image_size, args.batch_size, folder)
-                print(f"{count} images at {args.image_size} px: peak RSS {peaks[count]:.0f} MiB")
-            print(f"peak RSS ratio {sizes[-1]} / {sizes[0]} images: {peaks[sizes[-1]] / peaks[sizes[0]]:.3f}x")
+                if args.against:
+                    _compare_trees(data_dir, count, args, folder)
+                    continue
+                peaks[count], seconds = peak_rss_mb(data_dir, args.image_size, args.batch_size, folder)
+                print(f"{count} images at {args.image_size} px: peak RSS {peaks[count]:.0f} MiB "
+                      f"({peaks[count] / peaks[sizes[0]]:.3f}x {sizes[0]}'s), {seconds:.0f} s "
+                      f"({seconds / count * 1000:.0f} ms per image)", flush=True)
             return
         data_dir = write_photo_dataset(folder / "data", args.images)
         timer = time_data_passes if args.data_only else time_epochs
@@ -172,6 +186,17 @@ def main() -> None:
         first = values[0] / seconds["in-memory"][0]
         print(f"{name}: first epoch {values[0]:.1f} s ({first:.2f}x), later epochs {later} s "
               f"(median {ratio:.2f}x in-memory's)")
+
+
+def _compare_trees(data_dir: Path, count: int, args, folder: Path) -> None:
+    """Peak RSS and wall time of this checkout's and `--against`'s finetune, alternating, two rounds."""
+    trees = {"this checkout": str(Path(__file__).resolve().parents[1]), args.against: args.against}
+    for round_index in range(2):
+        for name, tree in (list(trees.items()) if round_index == 0 else list(trees.items())[::-1]):
+            os.environ["PYTHONPATH"] = tree
+            peak, seconds = peak_rss_mb(data_dir, args.image_size, args.batch_size, folder)
+            print(f"{count} images at {args.image_size} px, {name}: peak RSS {peak:.0f} MiB, {seconds:.0f} s",
+                  flush=True)
 
 
 def _cpu_model() -> str:

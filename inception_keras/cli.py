@@ -1,4 +1,4 @@
-"""`python -m inception_keras`: inspect layers, classify images."""
+"""`python -m inception_keras`: inspect layers, classify images and folders, fine-tune, export for serving."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import argparse
 import csv
 import json
 import sys
+from pathlib import Path
 
 from inception_keras.cli_support import (
     DefaultsHelpFormatter,
     EXIT_OK,
+    EXIT_USAGE,
     OneLineParser,
     parse_args,
     quiet_backend_logs,
     run_command,
 )
 
+FORMATS = ("savedmodel", "onnx", "litert")
 TABLE_COLUMNS = ("name", "type", "kernel_size", "strides", "padding", "output_shape", "params")
 
 
@@ -42,15 +45,37 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format")
 
     predict = commands.add_parser(
-        "predict", help="classify images (top-K labels with scores)",
+        "predict", help="classify images and folders of images (top-K labels with scores)",
         formatter_class=DefaultsHelpFormatter,
     )
-    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
     predict.add_argument("--weights", default=None,
                          help="'imagenet' or a weights file with the classifier (default: imagenet)")
     predict.add_argument("--model", default=None,
-                         help="a .keras classifier saved by `finetune` (its own classes)")
+                         help="a .keras classifier saved by `finetune`, or its export (SavedModel folder, "
+                              ".onnx, .tflite)")
     predict.add_argument("--top", type=int, default=5, help="how many labels per image")
+    predict.add_argument("--csv", default=None, metavar="FILE",
+                         help="write one row per image here (path, class_1, probability_1, ...) "
+                              "instead of printing")
+    predict.add_argument("--batch-size", type=int, default=32, help="images per model call")
+
+    export = commands.add_parser(
+        "export", help="export a model for serving: TF SavedModel, ONNX or LiteRT, checked against Keras",
+        formatter_class=DefaultsHelpFormatter,
+    )
+    export.add_argument("model", nargs="?", default=None, metavar="MODEL",
+                        help="a .keras model saved by `finetune` (default: the ImageNet classifier from --weights)")
+    export.add_argument("--format", required=True, choices=FORMATS, help="the serving format")
+    export.add_argument("-o", "--out", required=True,
+                        help="the SavedModel folder, or the .onnx / .tflite file to write")
+    export.add_argument("--weights", default=None,
+                        help="without MODEL: 'imagenet', 'none' or a weights file (default: imagenet)")
+    export.add_argument("--features", default=None, metavar="LAYERS",
+                        help="export a feature extractor instead: comma-separated tap points, e.g. "
+                             "mixed4,Mixed_7c, each a named output")
+    export.add_argument("--image-size", type=int, default=None,
+                        help="without MODEL: the square input size (default: 299)")
 
     finetune = commands.add_parser(
         "finetune", help="train a new classifier on a class-per-folder dataset",
@@ -99,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args, status = parse_args(build_parser(), argv)
     if args is None:
         return status
-    handlers = {"layers": _layers, "predict": _predict, "finetune": _finetune}
+    handlers = {"layers": _layers, "predict": _predict, "export": _export, "finetune": _finetune}
     return run_command("inception_keras", lambda: handlers[args.command](args), args.debug)
 
 
@@ -146,46 +171,88 @@ def _cell(value) -> str:
 def _predict(args) -> int:
     if args.top < 1:
         raise ValueError(f"--top must be at least 1. Received: {args.top}")
-    if args.model is not None and args.weights is not None:
-        raise ValueError("Pass either --model (a fine-tuned classifier) or --weights, not both.")
-    from inception_keras.images import load_image
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1. Received: {args.batch_size}")
+    from inception_keras.files import atomic_path
+    from inception_keras.predict import classify_files, list_image_files, load_image_classifier, write_csv_rows
 
-    images = [load_image(path) for path in args.images]
-    if args.model is not None:
-        results = _classify_with_model(args.model, images, args.top)
-    else:
-        results = _classify_imagenet(args.weights or "imagenet", images, args.top)
-    for path, ranked in zip(args.images, results):
-        print(path)
-        for rank, (label, score) in enumerate(ranked, start=1):
-            print(f"  {rank}. {label} {score:.4f}")
+    paths = list_image_files(args.images)
+    if args.csv is not None and not Path(args.csv).resolve().parent.is_dir():
+        raise ValueError(f"Output folder does not exist: {Path(args.csv).parent}")
+    classifier = load_image_classifier(args.model, args.weights)
+    top = min(args.top, len(classifier.class_names))
+    failed = []
+    with _progress_bar(len(paths)) as bar:
+        def readable(predictions):
+            for prediction in predictions:
+                bar.update()
+                if prediction.error is not None:
+                    failed.append(prediction.path)
+                    bar.write(f"inception_keras: skipped: {prediction.error}", file=sys.stderr)
+                    continue
+                yield prediction
+
+        predictions = readable(classify_files(paths, classifier, top, args.batch_size))
+        if args.csv is not None:
+            with atomic_path(args.csv) as temp_path, open(temp_path, "w", newline="", encoding="utf-8") as handle:
+                write_csv_rows(handle, top, predictions)
+        else:
+            for prediction in predictions:
+                print(prediction.path)
+                for rank, (label, score) in enumerate(prediction.ranked, start=1):
+                    print(f"  {rank}. {label} {score:.4f}")
+    if args.csv is not None:
+        print(f"wrote {len(paths) - len(failed)} rows to {args.csv}")
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def _progress_bar(total: int):
+    """A tqdm bar on stderr (images k/N, rate, ETA), shown only on a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="images", unit="image", file=sys.stderr, disable=None,
+                bar_format="{desc}: {n}/{total} |{bar}| {rate_fmt}, {elapsed} elapsed, ETA {remaining}")
+
+
+def _export(args) -> int:
+    from inception_keras.export import check_export_path, export_model
+
+    check_export_path(args.out, args.format)
+    model, class_names = _model_to_export(args)
+    result = export_model(model, args.out, args.format, class_names=class_names)
+    labels = "" if class_names is None else (
+        f"; class names in {result.labels_path}" if result.labels_path else "; class names in its metadata")
+    print(f"wrote {result.path} ({args.format}; outputs {', '.join(result.output_names)}; largest difference "
+          f"from Keras {result.max_difference:.1e} on 4 images{labels})")
     return EXIT_OK
 
 
-def _classify_imagenet(weights, images, top):
-    import numpy as np
+def _model_to_export(args):
+    from inception_keras.introspection import feature_extractor
 
-    from inception_keras.images import resize_image
-    from inception_keras.inception_v3 import InceptionV3, decode_predictions, preprocess_input
+    features = None if args.features is None else [name.strip() for name in args.features.split(",") if name.strip()]
+    if args.model is not None:
+        if args.weights is not None or args.image_size is not None:
+            raise ValueError("--weights and --image-size build the ImageNet model: pass them without MODEL.")
+        from inception_keras.transfer import TRUNK_NAME, load_classifier
 
-    model = InceptionV3(include_top=True, weights=None if weights == "none" else weights)
-    batch = np.stack([resize_image(image, 299, 299) for image in images])
-    scores = model.predict(preprocess_input(batch), verbose=0)
-    return [[(f"{label} ({wnid})", score) for wnid, label, score in decoded]
-            for decoded in decode_predictions(scores, top=min(top, 1000))]
+        model, class_names = load_classifier(args.model)
+        if features is None:
+            return model, class_names
+        trunk = model.get_layer(TRUNK_NAME) if TRUNK_NAME in [layer.name for layer in model.layers] else model
+        return feature_extractor(trunk, features), None
+    from inception_keras.inception_v3 import InceptionV3, imagenet_class_index
 
-
-def _classify_with_model(path, images, top):
-    import numpy as np
-
-    from inception_keras.images import resize_image
-    from inception_keras.transfer import load_classifier, main_output
-
-    model, class_names = load_classifier(path)
-    height, width = model.input_shape[1:3]
-    batch = np.stack([resize_image(image, height, width) for image in images]).astype("float32")
-    scores = np.asarray(main_output(model.predict(batch, verbose=0)))
-    return [[(class_names[i], float(row[i])) for i in np.argsort(row)[::-1][:top]] for row in scores]
+    size = 299 if args.image_size is None else args.image_size
+    if size < 75:
+        raise ValueError(f"--image-size must be at least 75. Received: {size}")
+    weights = args.weights or "imagenet"
+    model = InceptionV3(include_top=features is None, weights=None if weights == "none" else weights,
+                        input_shape=(size, size, 3), include_preprocessing=True)
+    if features is not None:
+        return feature_extractor(model, features), None
+    index = imagenet_class_index()
+    return model, [f"{index[i][1]} ({index[i][0]})" for i in range(1000)]
 
 
 def _finetune(args) -> int:

@@ -27,6 +27,9 @@ import tensorflow as tf
 from inception_keras.files import atomic_path
 from inception_keras.image_folders import ImageFolderFiles, decode_resized
 
+PREFETCH_BATCHES = 2
+AUTOTUNE_RAM_BUDGET = 256 * 2**20
+
 
 class ImageDecoder:
     """Decodes image files to `image_size` squares for tf.data, through an optional on-disk cache.
@@ -39,19 +42,23 @@ class ImageDecoder:
         image_size: side of the square images.
         cache_dir: keep decoded images in this folder (created if needed)
             for later epochs and runs. Defaults to `None`: decode each time.
+        warn: report each unreadable file with a warning. Defaults to
+            `True`; either way its one-line reason is kept in `failures`
+            (path -> message).
 
     Raises:
         ValueError: `cache_dir` exists and is not a folder.
     """
 
-    def __init__(self, image_size: int, cache_dir=None):
+    def __init__(self, image_size: int, cache_dir=None, warn: bool = True):
         self.image_size = image_size
+        self.warn = warn
+        self.failures: dict[str, str] = {}
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         if self.cache_dir is not None:
             if self.cache_dir.exists() and not self.cache_dir.is_dir():
                 raise ValueError(f"The cache must be a folder. Received: {self.cache_dir}")
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-        self._reported: set[str] = set()
         self._lock = threading.Lock()
 
     def __call__(self, path) -> tuple[np.ndarray, bool]:
@@ -77,10 +84,11 @@ class ImageDecoder:
 
     def _report(self, path: str, error: Exception) -> None:
         with self._lock:
-            if path in self._reported:
+            if path in self.failures:
                 return
-            self._reported.add(path)
-        warnings.warn(f"Skipping an unreadable image: {error}", stacklevel=2)
+            self.failures[path] = " ".join(str(error).split())
+        if self.warn:
+            warnings.warn(f"Skipping an unreadable image: {error}", stacklevel=2)
 
 
 def image_dataset(files: ImageFolderFiles, decoder: ImageDecoder, batch_size: int, *,
@@ -124,4 +132,30 @@ def image_dataset(files: ImageFolderFiles, decoder: ImageDecoder, batch_size: in
         return tf.cast(images, tf.float32), (labels, labels) if aux_targets else labels, weights
 
     dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(batch_size).map(as_model_inputs).prefetch(tf.data.AUTOTUNE)
+    # Batches wait as uint8 (a quarter of float32) in a fixed-size buffer; float32 only as the model takes one.
+    dataset = dataset.batch(batch_size).prefetch(PREFETCH_BATCHES).map(as_model_inputs)
+    return dataset.with_options(bounded_memory_options())
+
+
+def bounded_memory_options() -> tf.data.Options:
+    """tf.data options whose autotuner may buffer at most `AUTOTUNE_RAM_BUDGET` bytes."""
+    options = tf.data.Options()
+    options.autotune.ram_budget = AUTOTUNE_RAM_BUDGET
+    return options
+
+
+def file_batches(paths, decoder: ImageDecoder, batch_size: int) -> tf.data.Dataset:
+    """Returns a dataset of `(paths, images, ok)` batches decoded from `paths`, in order, for prediction.
+
+    `images` are `(B, S, S, 3)` uint8; `ok[i]` is `False` for a file that
+    could not be decoded (its image is black; `decoder.failures` says why).
+    """
+    image_size = decoder.image_size
+
+    def decode(path):
+        image, ok = tf.numpy_function(decoder, [path], (tf.uint8, tf.bool), name="decode_image")
+        return path, tf.ensure_shape(image, (image_size, image_size, 3)), tf.ensure_shape(ok, ())
+
+    dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
+    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(PREFETCH_BATCHES)
+    return dataset.with_options(bounded_memory_options())

@@ -34,12 +34,16 @@ def make_strategy(name: str) -> tf.distribute.Strategy | None:
     and must be made before TensorFlow runs anything else.
 
     Raises:
-        ValueError: an unknown name, or `TF_CONFIG` missing or not a cluster.
+        ValueError: an unknown name, a strategy on a backend other than
+            TensorFlow, or `TF_CONFIG` missing or not a cluster.
     """
     if name not in STRATEGIES:
         raise ValueError(f"`strategy` must be one of {', '.join(STRATEGIES)}. Received: {name!r}")
     if name == "default":
         return None
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"--strategy {name} is a tf.distribute strategy: it needs KERAS_BACKEND=tensorflow "
+                         f"(this run uses {keras.backend.backend()}); use --strategy default.")
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     _check_tf_config(os.environ.get("TF_CONFIG"))

@@ -371,13 +371,17 @@ class _Streams:
 
 def _true_and_predicted_labels(model, batches) -> tuple[np.ndarray, np.ndarray]:
     """The labels of the decodable images in `batches`, and the model's predictions."""
-    # Compiled: eager calls doubled finetune's peak memory. (`model.predict` fails across workers.)
-    predict = tf.function(lambda images: main_output(model(images, training=False)))
+    if keras.backend.backend() == "tensorflow":
+        # Compiled: eager calls doubled finetune's peak memory. (`model.predict` fails across workers.)
+        predict = tf.function(lambda images: main_output(model(images, training=False)))
+    else:
+        def predict(images):
+            return main_output(model.predict_on_batch(images.numpy()))
     true_labels, predicted = [], []
     for images, targets, weights in batches:
         decoded = np.asarray(weights) > 0
         true_labels.append(np.argmax(main_output(targets), axis=1)[decoded])
-        predicted.append(np.argmax(predict(images).numpy(), axis=1)[decoded])
+        predicted.append(np.argmax(keras.ops.convert_to_numpy(predict(images)), axis=1)[decoded])
     return np.concatenate(true_labels), np.concatenate(predicted)
 
 
