@@ -582,7 +582,7 @@ def _original_name(path) -> str:
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
-    """H.264 in yuv420p needs even sides: crops an odd last row or column."""
+    """Crops an odd last row or column: the page's player needs H.264 yuv420p (browsers do not play 4:4:4)."""
     return frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2]
 
 
