@@ -172,14 +172,17 @@ class DeepDream:
         dream residual) and need only a short ascent at full size.
 
         Args:
-            image: `(H, W, 3)` RGB, uint8 or float in 0..255.
+            image: `(H, W, 3)` RGB, uint8 or float in 0..255: a NumPy array
+                or a tensor of the Keras backend (a frame already on the device).
             steps: gradient-ascent steps. Defaults to 5.
             step_size, jitter, lapnorm, seed: as in `dream`.
 
         Returns:
-            The refined image, `(H, W, 3)` float32 in 0..255.
+            The refined image, `(H, W, 3)` float32 in 0..255: a NumPy array
+            for a NumPy `image`, a backend tensor for a backend tensor.
         """
-        image = np.asarray(image)
+        on_device = _is_backend_tensor(image)
+        image = keras.ops.convert_to_numpy(image) if on_device else np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={image.shape}")
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
@@ -188,7 +191,7 @@ class DeepDream:
                             _StepCounter(steps, None))
         pixels += 1.0
         pixels *= 127.5
-        return pixels
+        return keras.ops.convert_to_tensor(pixels) if on_device else pixels
 
     def ascend(self, parameters, steps: int, step_size: float, transform: Callable,
                normalize: Callable, rng: np.random.RandomState,
@@ -347,6 +350,10 @@ def _resized(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _writable(tensor) -> np.ndarray:
     return np.require(keras.ops.convert_to_numpy(tensor)[0], np.float32, ["C", "W"])
+
+
+def _is_backend_tensor(value) -> bool:
+    return not isinstance(value, np.ndarray) and keras.ops.is_tensor(value)
 
 
 def _validated_image(image) -> np.ndarray:

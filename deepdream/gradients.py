@@ -22,22 +22,25 @@ def compile_gradient(extractor: keras.Model, objective: Callable, on_trace: Call
 
     TensorFlow traces once for every image shape (the spatial dimensions are
     left unknown); JAX traces once per distinct shape, so the engine feeds it
-    fixed-size tiles.
+    fixed-size tiles; torch runs eagerly (no trace: `on_trace` is called on
+    the first call only) and serves every shape.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return _tensorflow_gradient(extractor, objective, on_trace)
     if backend == "jax":
         return _jax_gradient(extractor, objective, on_trace)
+    if backend == "torch":
+        return _torch_gradient(extractor, objective, on_trace)
     raise ValueError(
-        f"DeepDream supports the 'tensorflow' and 'jax' Keras backends, not {backend!r}: "
-        "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
+        f"DeepDream supports the 'tensorflow', 'jax' and 'torch' Keras backends, not {backend!r}: "
+        "set KERAS_BACKEND to one of them."
     )
 
 
 def supports_any_shape() -> bool:
     """Whether one compiled gradient serves every image shape on this backend."""
-    return keras.backend.backend() == "tensorflow"
+    return keras.backend.backend() in ("tensorflow", "torch")
 
 
 def _tensorflow_gradient(extractor, objective, on_trace):
@@ -69,3 +72,20 @@ def _jax_gradient(extractor, objective, on_trace):
 
     value_and_grad = jax.jit(jax.value_and_grad(loss_of))
     return lambda image: value_and_grad(image, trainable, non_trainable)
+
+
+def _torch_gradient(extractor, objective, on_trace):
+    import torch
+
+    traced = []
+
+    def gradient(image):
+        if not traced:
+            traced.append(True)
+            on_trace()
+        image = keras.ops.convert_to_tensor(image, "float32").detach().requires_grad_(True)
+        loss = objective(extractor(image, training=False))
+        (image_gradient,) = torch.autograd.grad(loss, image)
+        return loss.detach(), image_gradient
+
+    return gradient
