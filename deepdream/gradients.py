@@ -89,3 +89,41 @@ def _torch_gradient(extractor, objective, on_trace):
         return loss.detach(), image_gradient
 
     return gradient
+
+
+def traceable_gradient(extractor: keras.Model, objective: Callable, on_trace: Callable[[], None]):
+    """Returns `(gradient, weights)`: `gradient(image, weights) -> (loss, d loss / d image)` to call
+    inside a compiled program (`deepdream.ascent`), and the `weights` to pass it.
+
+    The program is compiled by the caller; this is only the backend's way of
+    taking a gradient. JAX needs the variables' values as arguments (a
+    stateless call); TensorFlow and torch read the variables and get an empty
+    tuple. `on_trace` is called once per trace (on torch, once).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def tensorflow_gradient(image, weights):
+            on_trace()
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                loss = objective(extractor(image, training=False))
+            return loss, tape.gradient(loss, image)
+
+        return tensorflow_gradient, ()
+    if backend == "jax":
+        import jax
+
+        def loss_of(image, weights):
+            on_trace()
+            features, _ = extractor.stateless_call(weights[0], weights[1], image, training=False)
+            return objective(features)
+
+        weights = ([v.value for v in extractor.trainable_variables],
+                   [v.value for v in extractor.non_trainable_variables])
+        return jax.value_and_grad(loss_of), weights
+    if backend == "torch":
+        eager = _torch_gradient(extractor, objective, on_trace)
+        return (lambda image, weights: eager(image)), ()
+    compile_gradient(extractor, objective, on_trace)  # raises the one error for other backends

@@ -20,8 +20,10 @@ random pad, jitter, scale and rotation (`deepdream.transforms.lucid_transforms`)
 with Adam steps (`adam_normalizer`).
 
 Every render is saved contrast-normalised like the notebook's (`visstd`).
-Every render runs `DeepDream.ascend`, the engine's one ascent loop, with its
-compiled gradient and tiling; only the objective's terms differ from a dream.
+Every render runs the engine's ascent: pixel renders the device loop of a
+dream's octave (`DeepDream.ascend_pixels`), Fourier renders `DeepDream.ascend`
+with its compiled gradient and tiling; only the objective's terms differ
+from a dream.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import normalization, transforms
+from deepdream import transforms
 from deepdream.engine import DeepDream
 from deepdream.objectives import LayerTerm, parse_layer_spec, with_pre_relu_terms
 from deepdream.octaves import octave_shapes
-from deepdream.parameterization import FourierImage, PixelImage
+from deepdream.parameterization import FourierImage
 from inception_keras.inception_v3 import MIN_INPUT_SIZE
 from inception_keras.names import resolve_layer_name
 
@@ -149,14 +151,12 @@ class Renderer:
             return to_uint8(visstd(parameters.image()))
         shapes = octave_shapes(height, width, octaves, octave_scale, MIN_INPUT_SIZE)
         steps = PIXEL_STEPS if steps is None else steps
-        normalize = normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
         image = keras.ops.convert_to_tensor(grey_noise(*shapes[0], seed)[None] / 127.5 - 1.0)
         for index, shape in enumerate(shapes):
             if index:
                 image = keras.ops.image.resize(image, shape, interpolation="bilinear")
-            parameters, _ = engine.ascend(PixelImage(image), steps, PIXEL_STEP_SIZE if step_size is None else step_size,
-                                          transforms.jitter(jitter), normalize, rng)
-            image = parameters.image()
+            image, _ = engine.ascend_pixels(image, steps, PIXEL_STEP_SIZE if step_size is None else step_size,
+                                            jitter, lapnorm, rng)
         return to_uint8(visstd(image))
 
     def activation(self, image: np.ndarray, channel: int, layer: str | None = None) -> float:

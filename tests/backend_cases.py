@@ -4,7 +4,9 @@
 
 Writes one `.npy` file per case to OUT_DIR: a dream, a render and a video
 frame's `refine` (random weights read from WEIGHTS, jitter 0), and with
-`--trained` the mixed4 dream's gain on two photos. `--write-weights` first
+`--trained` the mixed4 dream's gain on two photos. On JAX it also dreams
+a 960x640 photo (3 octaves) under `jax.transfer_guard("disallow")` and
+counts the explicit transfers. `--write-weights` first
 writes WEIGHTS: a random conv base with a fixed seed, in the legacy `.h5`
 layout, so every backend dreams with the same weights; the other processes
 import their backend meanwhile and wait for the file.
@@ -63,6 +65,32 @@ def strength_gain(engine, trained_engine, image: np.ndarray) -> float:
     return loss(dreamed) / loss(image)
 
 
+def guarded_dream_transfers() -> np.ndarray:
+    """`[octaves, device_put calls, device_get calls]` of a 960x640 dream under `transfer_guard("disallow")`."""
+    import jax
+
+    from deepdream.engine import DeepDream
+
+    counts = {"put": 0, "get": 0}
+    put, get = jax.device_put, jax.device_get
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            counts[name] += 1
+            return function(*args, **kwargs)
+        return call
+
+    engine = DeepDream("stem_2a_relu", weights=None)  # a shallow objective: the transfers, not the network
+    image = photo(640, 960, "astronaut")
+    jax.device_put, jax.device_get = counted("put", put), counted("get", get)
+    try:
+        with jax.transfer_guard("disallow"):
+            engine.dream(image, octaves=3, steps=1)
+    finally:
+        jax.device_put, jax.device_get = put, get
+    return np.array([3, counts["put"], counts["get"]])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -84,15 +112,17 @@ def main() -> None:
     results = {
         "dream": engine.dream(photo(110, 126), octaves=2, steps=3, jitter=0),
         "render": Renderer("mixed3", weights=str(args.weights)).render(5, (88, 88), octaves=1, steps=3, jitter=0),
-        "refine": engine.refine(photo(96, 112).astype("float32") + 0.25, steps=2, jitter=0),
+        "refine": engine.refine(photo(110, 126).astype("float32") + 0.25, steps=2, jitter=0),
     }
-    tensor_frame = keras.ops.convert_to_tensor(photo(96, 112).astype("float32") + 0.25)
+    tensor_frame = keras.ops.convert_to_tensor(photo(110, 126).astype("float32") + 0.25)
     refined = engine.refine(tensor_frame, steps=2, jitter=0)
     results["refine_tensor_is_tensor"] = np.array(keras.ops.is_tensor(refined) and not isinstance(refined, np.ndarray))
     results["refine_tensor"] = keras.ops.convert_to_numpy(refined)
+    if backend == "jax":
+        results["transfers"] = guarded_dream_transfers()
     if args.trained:
         trained = DeepDream("mixed4", weights=str(args.trained))
-        results["gains"] = np.array([strength_gain(trained, trained, photo(168, 200, name))
+        results["gains"] = np.array([strength_gain(trained, trained, photo(150, 180, name))
                                      for name in ("chelsea", "astronaut")])
     for name, value in results.items():
         np.save(args.out / f"{backend}_{name}.npy", value)

@@ -50,7 +50,7 @@ def results(tmp_path_factory) -> dict:
     return {tuple(path.stem.split("_", 1)): np.load(path) for path in out.glob("*.npy")}
 
 
-@pytest.mark.parametrize("backend", ["torch"])
+@pytest.mark.parametrize("backend", ["jax", "torch"])
 @pytest.mark.parametrize("case, tolerance", [("dream", 2.0), ("render", 2.0), ("refine", 0.05)])
 def test_backends_dream_alike_with_the_same_weights_and_no_jitter(results, backend, case, tolerance):
     reference = results["tensorflow", case].astype(np.float32)
@@ -73,3 +73,8 @@ def test_torch_mixed4_dream_is_stronger_than_the_photo(trained_weights_path, res
     gains = results.get(("torch", "gains"))
     assert gains is not None, "the torch child process got no trained weights"
     assert np.all(gains > 1.3), gains
+
+
+def test_a_jax_dream_makes_only_explicit_transfers_at_most_two_per_octave(results):
+    octaves, puts, gets = results["jax", "transfers"]
+    assert puts + gets <= 2 * octaves, (puts, gets)
