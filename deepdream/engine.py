@@ -87,6 +87,7 @@ class DeepDream:
         self._whole_any_shape = gradients.supports_any_shape() or hardware.has_gpu()
         self.precision = hardware.resolve_precision(precision)
         self.trace_count = 0
+        self.sample_terms: list[list[LayerTerm]] | None = None
         # False runs every octave on the host loop, as before the device loop (benchmarks compare the two).
         self.device_loop = True
 
@@ -113,9 +114,19 @@ class DeepDream:
         self._to_pixels = ascent.compiled(lambda dreamed: (dreamed[0] + 1.0) * 127.5)
 
     def objective(self, features: dict):
-        """The scalar float32 loss of a dict of activations."""
+        """The scalar float32 loss of a dict of activations.
+
+        For a batch engine (`with_sample_terms`) the sum over samples of each
+        sample's own terms, so each sample's gradient is its own objective's.
+        """
+        if self.sample_terms is not None:
+            return sum(self._terms_loss({name: value[n: n + 1] for name, value in features.items()}, terms)
+                       for n, terms in enumerate(self.sample_terms))
+        return self._terms_loss(features, self.terms)
+
+    def _terms_loss(self, features: dict, terms: list[LayerTerm]):
         total = 0.0
-        for term in self.terms:
+        for term in terms:
             activation = features[term.layer]
             if self.guide_features is not None:
                 total = total + term.weight * guide_loss(activation, self.guide_features[term.layer])
@@ -349,6 +360,20 @@ class DeepDream:
         """
         clone = copy.copy(self)
         clone.terms = list(terms)
+        clone.extractor = feature_extractor(self.extractor, sorted({t.layer for t in clone.terms}))
+        clone._compile()
+        return clone
+
+    def with_sample_terms(self, terms_per_sample: list[list[LayerTerm]]) -> "DeepDream":
+        """A batch dreamer sharing this one's model: sample `n` of an `(N, H, W, 3)` batch maximises `terms_per_sample[n]`.
+
+        Its `ascend_pixels` steps all samples in one program (a gallery's
+        channels at once); each sample's gradient is normalised on its own.
+        Layer names must be resolved already, as for `with_terms`.
+        """
+        clone = copy.copy(self)
+        clone.sample_terms = [list(terms) for terms in terms_per_sample]
+        clone.terms = [term for terms in clone.sample_terms for term in terms]
         clone.extractor = feature_extractor(self.extractor, sorted({t.layer for t in clone.terms}))
         clone._compile()
         return clone

@@ -108,21 +108,21 @@ def main() -> None:
     wait_for(args.weights)
 
     backend = keras.backend.backend()
-    engine = DeepDream("mixed4", weights=str(args.weights))
+    engine = DeepDream("mixed2", weights=str(args.weights))
     results = {
         "dream": engine.dream(photo(110, 126), octaves=2, steps=3, jitter=0),
-        "render": Renderer("mixed3", weights=str(args.weights)).render(5, (88, 88), octaves=1, steps=3, jitter=0),
-        "refine": engine.refine(photo(110, 126).astype("float32") + 0.25, steps=2, jitter=0),
+        "render": Renderer("mixed2", weights=str(args.weights)).render(5, (80, 80), octaves=1, steps=2, jitter=0),
+        "refine": engine.refine(photo(110, 126).astype("float32") + 0.25, steps=3, jitter=0),
     }
     tensor_frame = keras.ops.convert_to_tensor(photo(110, 126).astype("float32") + 0.25)
-    refined = engine.refine(tensor_frame, steps=2, jitter=0)
+    refined = engine.refine(tensor_frame, steps=3, jitter=0)
     results["refine_tensor_is_tensor"] = np.array(keras.ops.is_tensor(refined) and not isinstance(refined, np.ndarray))
     results["refine_tensor"] = keras.ops.convert_to_numpy(refined)
     if backend == "jax":
         results["transfers"] = guarded_dream_transfers()
     if args.trained:
         trained = DeepDream("mixed4", weights=str(args.trained))
-        results["gains"] = np.array([strength_gain(trained, trained, photo(150, 180, name))
+        results["gains"] = np.array([strength_gain(trained, trained, photo(120, 150, name))
                                      for name in ("chelsea", "astronaut")])
     for name, value in results.items():
         np.save(args.out / f"{backend}_{name}.npy", value)

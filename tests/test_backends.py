@@ -1,4 +1,4 @@
-"""The engine on every Keras backend: TensorFlow, JAX and torch dream alike.
+"""The engine on every Keras backend: TensorFlow, JAX and torch dream alike (slow: three child processes).
 
 One child process per backend (`tests/backend_cases.py`) runs a dream, a
 render and a video frame's `refine` with the same random weights and no
@@ -18,6 +18,7 @@ import pytest
 from conftest import WEIGHTS_ENV_VAR
 
 BACKENDS = ("tensorflow", "jax", "torch")
+pytestmark = pytest.mark.slow
 CASES = Path(__file__).with_name("backend_cases.py")
 
 
