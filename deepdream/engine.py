@@ -85,6 +85,7 @@ class DeepDream:
             hardware.default_whole_image_pixels() if whole_image_pixels is None else whole_image_pixels
         )
         self._whole_any_shape = gradients.supports_any_shape() or hardware.has_gpu()
+        gradients.use_jax_compilation_cache()
         self.precision = hardware.resolve_precision(precision)
         self.trace_count = 0
         self.sample_terms: list[list[LayerTerm]] | None = None

@@ -127,3 +127,27 @@ def traceable_gradient(extractor: keras.Model, objective: Callable, on_trace: Ca
         eager = _torch_gradient(extractor, objective, on_trace)
         return (lambda image, weights: eager(image)), ()
     compile_gradient(extractor, objective, on_trace)  # raises the one error for other backends
+
+
+def use_jax_compilation_cache(cache_dir: str | None = None) -> str | None:
+    """Turns on JAX's persistent compilation cache, so a later process skips compiling the same programs.
+
+    The folder is `$KERAS_HOME/jax_compilation_cache/jax-<version>` (else
+    `~/.keras/...`); JAX keys each entry by the program, the jax and jaxlib
+    versions, the device and the compile options, so one folder is safe for
+    every model and machine. A cache folder the user set already is kept.
+    Does nothing on other backends. Returns the folder in use, or `None`.
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    import os
+
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return jax.config.jax_compilation_cache_dir
+    home = os.path.expanduser(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras")
+    folder = os.path.join(home, "jax_compilation_cache", f"jax-{jax.__version__}")
+    os.makedirs(folder, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", folder)
+    return folder
