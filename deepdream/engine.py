@@ -109,7 +109,7 @@ class DeepDream:
             to_unit(original), detail, shape), static_argnums=2)
         self._octave_detail = ascent.compiled(lambda original, dreamed, shape: dreamed - _octave_start(
             to_unit(original), None, shape), static_argnums=2)
-        self._unit_range = ascent.compiled(to_unit)
+        self._to_unit = ascent.compiled(to_unit)
         self._to_uint8 = ascent.compiled(lambda dreamed: keras.ops.cast(
             keras.ops.clip((dreamed[0] + 1.0) * 127.5 + 0.5, 0, 255), "uint8"))
         self._to_pixels = ascent.compiled(lambda dreamed: (dreamed[0] + 1.0) * 127.5)
@@ -283,17 +283,20 @@ class DeepDream:
             for a NumPy `image`, a backend tensor for a backend tensor.
         """
         on_device = _is_backend_tensor(image)
-        image = keras.ops.convert_to_numpy(image) if on_device else np.asarray(image)
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={image.shape}")
+        if not on_device:
+            image = np.asarray(image)
+        if len(image.shape) != 3 or image.shape[2] != 3:
+            raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={tuple(image.shape)}")
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
         rng = np.random.RandomState(seed)
         if self._on_device(*image.shape[:2]):
-            pixels = self._unit_range(ascent.to_device(image))
-            pixels, _ = self._run_octave(pixels, ascent.draw_shifts(rng, steps, jitter), step_size, lapnorm,
-                                         _StepCounter(steps, None))
+            pixels = self._to_unit(image if on_device else ascent.to_device(image))
+            controls = ascent.octave_controls(ascent.draw_shifts(rng, steps, jitter))
+            pixels, _ = self._program(lapnorm)(pixels, controls, step_size)  # the losses stay on the device
             pixels = self._to_pixels(pixels)
             return pixels if on_device else ascent.to_host(pixels)
+        if on_device:
+            image = keras.ops.convert_to_numpy(image)
         pixels = _unit_range(image)
         self._ascend_pixels(pixels, steps, step_size, jitter, lapnorm, rng, _StepCounter(steps, None))
         pixels += 1.0
