@@ -39,7 +39,7 @@ def still(args, weights) -> str:
     height, width = _size(args.size)
     photo = (np.random.RandomState(0).rand(height, width, 3) * 255).astype(np.uint8)
     engine = DeepDream(KERAS_IO, weights=weights, whole_image_pixels=args.whole_image_pixels)
-    engine.dream(photo, octaves=3, steps=1)  # compiles every octave's program
+    engine.dream(photo, octaves=3, steps=args.steps)  # compiles every octave's program (JAX: per shape and step count)
     start = time.perf_counter()
     engine.dream(photo, octaves=3, steps=args.steps)
     seconds = time.perf_counter() - start
@@ -77,7 +77,7 @@ def gallery(args, weights) -> str:
     from deepdream.render import Renderer
 
     channels = list(range(args.channels))
-    size = (args.size, args.size)
+    size = (int(args.size), int(args.size))
     times = {}
     for batch in (1, args.channels):
         renderer = Renderer("mixed4", weights=weights)

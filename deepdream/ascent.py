@@ -96,12 +96,13 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
     if backend == "jax":
         import jax
 
+        if jax.default_backend() == "cpu":
+            return _jax_stepwise_program(gradient, weights, lapnorm)
         compiled = jax.jit(lambda image, controls, step_size, weights: octave_loop(
             image, controls, step_size, lapnorm, gradient, weights), static_argnums=2)
+
         def jax_program(image, controls, step_size):
-            if isinstance(controls, np.ndarray):
-                controls = jax.device_put(controls)
-            return compiled(image, controls, float(step_size), weights)
+            return compiled(image, jax.device_put(np.asarray(controls)), float(step_size), weights)
 
         return jax_program
 
@@ -119,6 +120,37 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
         return image, keras.ops.stack(padded)
 
     return eager
+
+
+def _jax_stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
+    """The octave program on JAX's CPU backend: one jitted step per step, the image staying on the device.
+
+    XLA:CPU runs the network's gradient inside a while loop about 7x slower
+    than the same gradient compiled alone (0.2 against 1.4 s a step at
+    960x540 on stem_2a, benchmarks/RESULTS.md), and unrolling compiles the
+    network once per step; so on a CPU the loop is Python's, dispatching
+    compiled steps with no host transfer between them.
+    """
+    import jax
+
+    step = jax.jit(lambda image, shift, step_size, weights: ascent_step(
+        image, shift, step_size, lapnorm, gradient, weights), static_argnums=2)
+    rows = jax.jit(lambda controls: tuple(controls[i] for i in range(controls.shape[0] - 1)))
+    stacked = jax.jit(lambda losses, start, steps: keras.ops.stack(
+        [keras.ops.zeros((), "float32")] * start + list(losses)
+        + [keras.ops.zeros((), "float32")] * (steps - start - len(losses))), static_argnums=(1, 2))
+
+    def program(image, controls, step_size):
+        controls = np.asarray(controls)
+        start, stop = int(controls[-1][0]), int(controls[-1][1])
+        shifts = rows(jax.device_put(controls))
+        losses = []
+        for index in range(start, stop):
+            image, loss = step(image, shifts[index], float(step_size), weights)
+            losses.append(loss)
+        return image, stacked(tuple(losses), start, len(controls) - 1)
+
+    return program
 
 
 def octave_controls(shifts: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:

@@ -191,24 +191,20 @@ class DeepDream:
     def _dream_on_device(self, image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave):
         """`dream` with every octave one program on the device.
 
-        The photo and every octave's rolls go in with one transfer; the dream
-        and the losses come out with one, unless `on_step` (then each chunk
+        The photo goes in once and each octave's rolls once; the dream and the
+        losses come out with one transfer, unless `on_step` (then each chunk
         of steps) or `on_octave` (then each octave) asks for losses sooner.
         """
         shifts = [ascent.draw_shifts(rng, steps, jitter) for _ in shapes]
-        controls = None if counter.on_step is not None else [ascent.octave_controls(s) for s in shifts]
-        if keras.backend.backend() == "torch":  # its loop takes the rolls as host integers
-            original = ascent.to_device(image)
-        else:
-            original, controls = ascent.to_device((image, controls))
+        original = ascent.to_device(image)
         detail = dreamed = None
         octave_losses = []
         for index, shape in enumerate(shapes):
             dreamed = self._octave_start(original, detail, tuple(shape))
-            if controls is None:
+            if counter.on_step is not None:
                 dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter)
             else:
-                dreamed, losses = self._program(lapnorm)(dreamed, controls[index], step_size)
+                dreamed, losses = self._program(lapnorm)(dreamed, ascent.octave_controls(shifts[index]), step_size)
                 counter.done += steps
                 if on_octave is not None:
                     losses = ascent.to_host(losses)
