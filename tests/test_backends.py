@@ -51,7 +51,6 @@ def results(tmp_path_factory) -> dict:
     return {tuple(path.stem.split("_", 1)): np.load(path) for path in out.glob("*.npy")}
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
 # (mean, 99.9th percentile) of the absolute difference from TensorFlow, in 0..255 levels. Renders are
 # stretched to a fixed contrast (`visstd`), which magnifies float rounding (convolution algorithms differ
 # between backends): a render moves by as much when its start noise moves by 1e-6.
