@@ -4,10 +4,12 @@
 compiled gradient once and dreams any number of images of any size;
 `dream()` is the one-call version.
 
-Dreams and refinements of pixels run in place on NumPy buffers: the image,
-one gradient buffer and one tile at a time, the roll being an offset of the
-tile grid (`deepdream.tiling`). `ascend` is the general loop over any
-parameterisation and transform.
+Dreams and refinements of images up to the whole-image limit run on the
+device, one compiled program per octave (`deepdream.ascent`); larger ones run
+the host tiled loop in place on NumPy buffers: the image, one gradient buffer
+and one tile at a time, the roll being an offset of the tile grid
+(`deepdream.tiling`). `ascend` is the general loop over any parameterisation
+and transform.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import gradients, hardware, normalization, tiling
+from deepdream import ascent, gradients, hardware, tiling
 from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
 from deepdream.octaves import octave_shapes
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
@@ -30,7 +32,6 @@ PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_f
 DEFAULT_LAYERS = "mixed3:1.0,mixed5:1.5"
 DEFAULT_TILE_SIZE = 512
 TILE_MARGIN = 32
-GRADIENT_EPSILON = 1e-8
 
 
 class DeepDream:
@@ -84,8 +85,12 @@ class DeepDream:
             hardware.default_whole_image_pixels() if whole_image_pixels is None else whole_image_pixels
         )
         self._whole_any_shape = gradients.supports_any_shape() or hardware.has_gpu()
+        gradients.use_jax_compilation_cache()
         self.precision = hardware.resolve_precision(precision)
         self.trace_count = 0
+        self.sample_terms: list[list[LayerTerm]] | None = None
+        # False runs every octave on the host loop, as before the device loop (benchmarks compare the two).
+        self.device_loop = True
 
         with dtype_policy(PRECISIONS[self.precision]):
             base = InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3),
@@ -93,12 +98,36 @@ class DeepDream:
         self.terms = [self._validated(base, term, channel) for term in terms]
         self.extractor = feature_extractor(base, sorted({t.layer for t in self.terms}))
         self.guide_features = self._guide_features(guide) if guide is not None else None
+        self._compile()
+
+    def _compile(self) -> None:
         self._gradient = gradients.compile_gradient(self.extractor, self.objective, self._count_trace)
+        self._traceable_gradient = gradients.traceable_gradient(self.extractor, self.objective, self._count_trace)
+        self._programs: dict[bool, Callable] = {}
+        to_unit = lambda image: keras.ops.cast(image, "float32")[None] / 127.5 - 1.0  # noqa: E731
+        self._octave_start = ascent.compiled(lambda original, detail, shape: _octave_start(
+            to_unit(original), detail, shape), static_argnums=2)
+        self._octave_detail = ascent.compiled(lambda original, dreamed, shape: dreamed - _octave_start(
+            to_unit(original), None, shape), static_argnums=2)
+        self._to_unit = ascent.compiled(to_unit)
+        self._to_uint8 = ascent.compiled(lambda dreamed: keras.ops.cast(
+            keras.ops.clip((dreamed[0] + 1.0) * 127.5 + 0.5, 0, 255), "uint8"))
+        self._to_pixels = ascent.compiled(lambda dreamed: (dreamed[0] + 1.0) * 127.5)
 
     def objective(self, features: dict):
-        """The scalar float32 loss of a dict of activations."""
+        """The scalar float32 loss of a dict of activations.
+
+        For a batch engine (`with_sample_terms`) the sum over samples of each
+        sample's own terms, so each sample's gradient is its own objective's.
+        """
+        if self.sample_terms is not None:
+            return sum(self._terms_loss({name: value[n: n + 1] for name, value in features.items()}, terms)
+                       for n, terms in enumerate(self.sample_terms))
+        return self._terms_loss(features, self.terms)
+
+    def _terms_loss(self, features: dict, terms: list[LayerTerm]):
         total = 0.0
-        for term in self.terms:
+        for term in terms:
             activation = features[term.layer]
             if self.guide_features is not None:
                 total = total + term.weight * guide_loss(activation, self.guide_features[term.layer])
@@ -138,6 +167,8 @@ class DeepDream:
         shapes = octave_shapes(image.shape[0], image.shape[1], octaves, octave_scale, MIN_INPUT_SIZE)
         rng = np.random.RandomState(seed)
         counter = _StepCounter(len(shapes) * steps, on_step)
+        if self._on_device(*image.shape[:2]):
+            return self._dream_on_device(image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave)
         detail = None
         for index, shape in enumerate(shapes):
             dreamed = _octave_base(image, shape)
@@ -149,13 +180,79 @@ class DeepDream:
                 dreamed -= _octave_base(image, shape)  # the base is recomputed, not kept
                 detail = dreamed
             if on_octave is not None:
-                on_octave(index, len(shapes), float(np.mean(losses)) if losses else 0.0)
+                on_octave(index, len(shapes), float(np.mean(losses)) if len(losses) else 0.0)
         # In place: (x + 1) * 127.5 + 0.5, clipped to 0..255, truncated to uint8.
         dreamed += 1.0
         dreamed *= 127.5
         dreamed += 0.5
         np.clip(dreamed, 0, 255, out=dreamed)
         return dreamed.astype(np.uint8)
+
+    def _dream_on_device(self, image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave):
+        """`dream` with every octave one program on the device.
+
+        The photo goes in once and each octave's rolls once; the dream and the
+        losses come out with one transfer, unless `on_step` (then each chunk
+        of steps) or `on_octave` (then each octave) asks for losses sooner.
+        """
+        shifts = [ascent.draw_shifts(rng, steps, jitter) for _ in shapes]
+        original = ascent.to_device(image)
+        detail = dreamed = None
+        octave_losses = []
+        for index, shape in enumerate(shapes):
+            dreamed = self._octave_start(original, detail, tuple(shape))
+            if counter.on_step is not None:
+                dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter)
+            else:
+                dreamed, losses = self._program(lapnorm)(dreamed, ascent.octave_controls(shifts[index]), step_size)
+                counter.done += steps
+                if on_octave is not None:
+                    losses = ascent.to_host(losses)
+            if index + 1 < len(shapes):
+                detail = self._octave_detail(original, dreamed, tuple(shape))
+            if on_octave is not None:
+                on_octave(index, len(shapes), float(np.mean(losses)) if len(losses) else 0.0)
+            octave_losses.append(losses)
+        dreamed, _ = ascent.to_host((self._to_uint8(dreamed), octave_losses))
+        return dreamed
+
+    def _program(self, lapnorm: bool) -> Callable:
+        if lapnorm not in self._programs:
+            self._programs[lapnorm] = ascent.octave_program(*self._traceable_gradient, lapnorm)
+        return self._programs[lapnorm]
+
+    def ascend_pixels(self, image, steps: int, step_size: float, jitter: int, lapnorm: bool,
+                      rng: np.random.RandomState):
+        """The pixel ascent of one octave on an `(N, H, W, 3)` tensor in [-1, 1]; returns `(image, losses)`.
+
+        `ascend(PixelImage(image), steps, step_size, transforms.jitter(jitter),
+        mean_abs_normalize or laplacian_normalize, rng)` to float rounding (the
+        same random rolls), as one device program where the image is within
+        the whole-image limit, else through `ascend`'s tiled gradient.
+        """
+        if self._on_device(*image.shape[1:3]):
+            return self._run_octave(image, ascent.draw_shifts(rng, steps, jitter), step_size, lapnorm,
+                                    _StepCounter(steps, None))
+        from deepdream import normalization, transforms
+        from deepdream.parameterization import PixelImage
+
+        normalize = normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
+        parameters, losses = self.ascend(PixelImage(image), steps, step_size, transforms.jitter(jitter), normalize,
+                                         rng)
+        return parameters.image(), keras.ops.convert_to_numpy(losses)
+
+    def _run_octave(self, image, shifts, step_size, lapnorm, counter):
+        """One octave's device program on the `(1, h, w, 3)` device tensor `image`; returns `(image, losses)`."""
+        if counter.on_step is not None:
+            return ascent.run_octave(self._program(lapnorm), image, shifts, step_size,
+                                     lambda losses: [counter.step(float(loss)) for loss in losses])
+        counter.done += len(shifts)
+        image, losses = self._program(lapnorm)(image, ascent.octave_controls(shifts), step_size)
+        return image, ascent.to_host(losses)
+
+    def _on_device(self, height: int, width: int) -> bool:
+        """Whether an image of this size runs the device loop (else the host tiled loop)."""
+        return self.device_loop and height * width <= self.whole_image_pixels
 
     def gradient(self, image):
         """Returns `(loss, gradient)` of a `(1, H, W, 3)` float image, tiled as in a step."""
@@ -172,23 +269,35 @@ class DeepDream:
         dream residual) and need only a short ascent at full size.
 
         Args:
-            image: `(H, W, 3)` RGB, uint8 or float in 0..255.
+            image: `(H, W, 3)` RGB, uint8 or float in 0..255: a NumPy array
+                or a tensor of the Keras backend (a frame already on the device).
             steps: gradient-ascent steps. Defaults to 5.
             step_size, jitter, lapnorm, seed: as in `dream`.
 
         Returns:
-            The refined image, `(H, W, 3)` float32 in 0..255.
+            The refined image, `(H, W, 3)` float32 in 0..255: a NumPy array
+            for a NumPy `image`, a backend tensor for a backend tensor.
         """
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={image.shape}")
+        on_device = _is_backend_tensor(image)
+        if not on_device:
+            image = np.asarray(image)
+        if len(image.shape) != 3 or image.shape[2] != 3:
+            raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={tuple(image.shape)}")
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
+        rng = np.random.RandomState(seed)
+        if self._on_device(*image.shape[:2]):
+            pixels = self._to_unit(image if on_device else ascent.to_device(image))
+            controls = ascent.octave_controls(ascent.draw_shifts(rng, steps, jitter))
+            pixels, _ = self._program(lapnorm)(pixels, controls, step_size)  # the losses stay on the device
+            pixels = self._to_pixels(pixels)
+            return pixels if on_device else ascent.to_host(pixels)
+        if on_device:
+            image = keras.ops.convert_to_numpy(image)
         pixels = _unit_range(image)
-        self._ascend_pixels(pixels, steps, step_size, jitter, lapnorm, np.random.RandomState(seed),
-                            _StepCounter(steps, None))
+        self._ascend_pixels(pixels, steps, step_size, jitter, lapnorm, rng, _StepCounter(steps, None))
         pixels += 1.0
         pixels *= 127.5
-        return pixels
+        return keras.ops.convert_to_tensor(pixels) if on_device else pixels
 
     def ascend(self, parameters, steps: int, step_size: float, transform: Callable,
                normalize: Callable, rng: np.random.RandomState,
@@ -220,28 +329,17 @@ class DeepDream:
         return parameters, keras.ops.stack(losses) if losses else keras.ops.zeros((1,))
 
     def _ascend_pixels(self, image: np.ndarray, steps: int, step_size: float, jitter: int,
-                       lapnorm: bool, rng: np.random.RandomState, counter: "_StepCounter") -> list[float]:
-        """`ascend` for pixels with jitter, in place on the `(H, W, 3)` float32 `image`.
+                       lapnorm: bool, rng: np.random.RandomState, counter: "_StepCounter") -> np.ndarray:
+        """The host loop of one octave, in place on the `(H, W, 3)` float32 NumPy `image`; returns the losses.
 
-        The same steps as `ascend(PixelImage(...), ..., transforms.jitter(jitter),
-        mean_abs_normalize or laplacian_normalize, rng)` (the same random rolls,
-        results equal to float rounding), holding only the image, one gradient
-        buffer and one tile.
+        `deepdream.ascent.host_ascent` with this engine's tiled gradient: the
+        image, one gradient buffer and one tile at a time. Equal to
+        `ascend(PixelImage(...), ..., transforms.jitter(jitter),
+        mean_abs_normalize or laplacian_normalize, rng)` (the same random
+        rolls) to float rounding, as is the device loop.
         """
-        gradient = np.empty_like(image)
-        losses = []
-        for _ in range(steps):
-            shift = (0, 0) if jitter == 0 else tuple(int(v) for v in rng.randint(-jitter, jitter + 1, size=2))
-            loss = self._gradient_into(image, shift, gradient)
-            if lapnorm:
-                normalized = normalization.laplacian_normalize(keras.ops.convert_to_tensor(gradient[None]))
-                normalization.add_scaled(image, keras.ops.convert_to_numpy(normalized)[0], step_size)
-            else:
-                scale = step_size / (normalization.mean_abs(gradient) + GRADIENT_EPSILON)
-                normalization.add_scaled(image, gradient, scale)
-            losses.append(loss)
-            counter.step(loss)
-        return losses
+        shifts = ascent.draw_shifts(rng, steps, jitter)
+        return np.asarray(ascent.host_ascent(image, shifts, step_size, lapnorm, self._gradient_into, counter.step))
 
     def _gradient_into(self, image: np.ndarray, shift: tuple[int, int], out: np.ndarray) -> float:
         """Writes the gradient of `image` rolled by `shift` into `out`, rolled back; returns the loss."""
@@ -263,7 +361,21 @@ class DeepDream:
         clone = copy.copy(self)
         clone.terms = list(terms)
         clone.extractor = feature_extractor(self.extractor, sorted({t.layer for t in clone.terms}))
-        clone._gradient = gradients.compile_gradient(clone.extractor, clone.objective, clone._count_trace)
+        clone._compile()
+        return clone
+
+    def with_sample_terms(self, terms_per_sample: list[list[LayerTerm]]) -> "DeepDream":
+        """A batch dreamer sharing this one's model: sample `n` of an `(N, H, W, 3)` batch maximises `terms_per_sample[n]`.
+
+        Its `ascend_pixels` steps all samples in one program (a gallery's
+        channels at once); each sample's gradient is normalised on its own.
+        Layer names must be resolved already, as for `with_terms`.
+        """
+        clone = copy.copy(self)
+        clone.sample_terms = [list(terms) for terms in terms_per_sample]
+        clone.terms = [term for terms in clone.sample_terms for term in terms]
+        clone.extractor = feature_extractor(self.extractor, sorted({t.layer for t in clone.terms}))
+        clone._compile()
         return clone
 
     def _is_whole(self, height: int, width: int) -> bool:
@@ -322,6 +434,15 @@ class _StepCounter:
             self.on_step(self.done, self.total, loss)
 
 
+def _octave_start(pixels, detail, shape: tuple[int, int]):
+    """The `(1, h, w, 3)` start of an octave: `pixels` `(1, H, W, 3)` resized to `shape`, plus `detail` resized."""
+    base = pixels if tuple(shape) == tuple(pixels.shape[1:3]) else keras.ops.image.resize(
+        pixels, shape, interpolation="bilinear", antialias=True)
+    if detail is None:
+        return base
+    return base + keras.ops.image.resize(detail, shape, interpolation="bilinear")
+
+
 def _octave_base(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The uint8 `image` in [-1, 1] at `shape`, as a fresh writable float32 `(h, w, 3)` array."""
     pixels = _unit_range(image)
@@ -347,6 +468,10 @@ def _resized(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _writable(tensor) -> np.ndarray:
     return np.require(keras.ops.convert_to_numpy(tensor)[0], np.float32, ["C", "W"])
+
+
+def _is_backend_tensor(value) -> bool:
+    return not isinstance(value, np.ndarray) and keras.ops.is_tensor(value)
 
 
 def _validated_image(image) -> np.ndarray:

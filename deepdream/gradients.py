@@ -22,22 +22,25 @@ def compile_gradient(extractor: keras.Model, objective: Callable, on_trace: Call
 
     TensorFlow traces once for every image shape (the spatial dimensions are
     left unknown); JAX traces once per distinct shape, so the engine feeds it
-    fixed-size tiles.
+    fixed-size tiles; torch runs eagerly (no trace: `on_trace` is called on
+    the first call only) and serves every shape.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return _tensorflow_gradient(extractor, objective, on_trace)
     if backend == "jax":
         return _jax_gradient(extractor, objective, on_trace)
+    if backend == "torch":
+        return _torch_gradient(extractor, objective, on_trace)
     raise ValueError(
-        f"DeepDream supports the 'tensorflow' and 'jax' Keras backends, not {backend!r}: "
-        "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
+        f"DeepDream supports the 'tensorflow', 'jax' and 'torch' Keras backends, not {backend!r}: "
+        "set KERAS_BACKEND to one of them."
     )
 
 
 def supports_any_shape() -> bool:
     """Whether one compiled gradient serves every image shape on this backend."""
-    return keras.backend.backend() == "tensorflow"
+    return keras.backend.backend() in ("tensorflow", "torch")
 
 
 def _tensorflow_gradient(extractor, objective, on_trace):
@@ -69,3 +72,82 @@ def _jax_gradient(extractor, objective, on_trace):
 
     value_and_grad = jax.jit(jax.value_and_grad(loss_of))
     return lambda image: value_and_grad(image, trainable, non_trainable)
+
+
+def _torch_gradient(extractor, objective, on_trace):
+    import torch
+
+    traced = []
+
+    def gradient(image):
+        if not traced:
+            traced.append(True)
+            on_trace()
+        image = keras.ops.convert_to_tensor(image, "float32").detach().requires_grad_(True)
+        loss = objective(extractor(image, training=False))
+        (image_gradient,) = torch.autograd.grad(loss, image)
+        return loss.detach(), image_gradient
+
+    return gradient
+
+
+def traceable_gradient(extractor: keras.Model, objective: Callable, on_trace: Callable[[], None]):
+    """Returns `(gradient, weights)`: `gradient(image, weights) -> (loss, d loss / d image)` to call
+    inside a compiled program (`deepdream.ascent`), and the `weights` to pass it.
+
+    The program is compiled by the caller; this is only the backend's way of
+    taking a gradient. JAX needs the variables' values as arguments (a
+    stateless call); TensorFlow and torch read the variables and get an empty
+    tuple. `on_trace` is called once per trace (on torch, once).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def tensorflow_gradient(image, weights):
+            on_trace()
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                loss = objective(extractor(image, training=False))
+            return loss, tape.gradient(loss, image)
+
+        return tensorflow_gradient, ()
+    if backend == "jax":
+        import jax
+
+        def loss_of(image, weights):
+            on_trace()
+            features, _ = extractor.stateless_call(weights[0], weights[1], image, training=False)
+            return objective(features)
+
+        weights = ([v.value for v in extractor.trainable_variables],
+                   [v.value for v in extractor.non_trainable_variables])
+        return jax.value_and_grad(loss_of), weights
+    if backend == "torch":
+        eager = _torch_gradient(extractor, objective, on_trace)
+        return (lambda image, weights: eager(image)), ()
+    compile_gradient(extractor, objective, on_trace)  # raises the one error for other backends
+
+
+def use_jax_compilation_cache(cache_dir: str | None = None) -> str | None:
+    """Turns on JAX's persistent compilation cache, so a later process skips compiling the same programs.
+
+    The folder is `$KERAS_HOME/jax_compilation_cache/jax-<version>` (else
+    `~/.keras/...`); JAX keys each entry by the program, the jax and jaxlib
+    versions, the device and the compile options, so one folder is safe for
+    every model and machine. A cache folder the user set already is kept.
+    Does nothing on other backends. Returns the folder in use, or `None`.
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    import os
+
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return jax.config.jax_compilation_cache_dir
+    home = os.path.expanduser(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras")
+    folder = os.path.join(home, "jax_compilation_cache", f"jax-{jax.__version__}")
+    os.makedirs(folder, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", folder)
+    return folder

@@ -79,6 +79,10 @@ def gpu_compute_capability() -> tuple[int, int] | None:
     if keras.backend.backend() == "jax":
         value = getattr(device, "compute_capability", None)
         return tuple(int(v) for v in str(value).split(".")[:2]) if value else None
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return tuple(torch.cuda.get_device_capability(device))
     import tensorflow as tf
 
     capability = tf.config.experimental.get_device_details(device).get("compute_capability")
@@ -115,10 +119,18 @@ def _first_gpu():
 
         devices = tf.config.list_physical_devices("GPU")
         return devices[0] if devices else None
+    if backend == "torch":
+        import torch
+
+        return torch.device("cuda", 0) if torch.cuda.is_available() else None
     return None
 
 
 def _gpu_memory(device) -> int | None:
+    if getattr(device, "type", None) == "cuda":  # a torch device
+        import torch
+
+        return int(torch.cuda.get_device_properties(device).total_memory)
     stats = getattr(device, "memory_stats", None)
     if stats is None:
         return None

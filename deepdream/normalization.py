@@ -43,24 +43,29 @@ def add_scaled(image: np.ndarray, gradient: np.ndarray, scale: float, low: float
 
 
 def laplacian_normalize(gradient, levels: int = 4, eps: float = 1e-8):
-    """Normalises each band of a Laplacian pyramid of `gradient` `(1, H, W, 3)`.
+    """Normalises each band of a Laplacian pyramid of `gradient` `(N, H, W, 3)`, each sample on its own.
 
     Low frequencies no longer dominate, so the dream gets fine detail at every
     scale. Each band is divided by its standard deviation (RMS) and the
     pyramid is merged back; the result then has mean |g| rescaled to 1.
+    Works inside compiled programs with unknown image sizes.
     """
     bands = []
     current = gradient
     for _ in range(levels - 1):
         low = _blur_down(current)
-        bands.append(current - _blur_up(low, current.shape))
+        bands.append(current - _blur_up(low, keras.ops.shape(current)))
         current = low
     bands.append(current)
-    merged = bands[-1] / (keras.ops.sqrt(keras.ops.mean(keras.ops.square(bands[-1]))) + eps)
+    merged = bands[-1] / (_per_sample_rms(bands[-1]) + eps)
     for band in reversed(bands[:-1]):
-        band = band / (keras.ops.sqrt(keras.ops.mean(keras.ops.square(band))) + eps)
-        merged = _blur_up(merged, band.shape) + band
-    return mean_abs_normalize(merged, eps)
+        band = band / (_per_sample_rms(band) + eps)
+        merged = _blur_up(merged, keras.ops.shape(band)) + band
+    return merged / (keras.ops.mean(keras.ops.abs(merged), axis=(1, 2, 3), keepdims=True) + eps)
+
+
+def _per_sample_rms(x):
+    return keras.ops.sqrt(keras.ops.mean(keras.ops.square(x), axis=(1, 2, 3), keepdims=True))
 
 
 def _kernel(channels: int):

@@ -20,8 +20,10 @@ random pad, jitter, scale and rotation (`deepdream.transforms.lucid_transforms`)
 with Adam steps (`adam_normalizer`).
 
 Every render is saved contrast-normalised like the notebook's (`visstd`).
-Every render runs `DeepDream.ascend`, the engine's one ascent loop, with its
-compiled gradient and tiling; only the objective's terms differ from a dream.
+Every render runs the engine's ascent: pixel renders the device loop of a
+dream's octave (`DeepDream.ascend_pixels`), Fourier renders `DeepDream.ascend`
+with its compiled gradient and tiling; only the objective's terms differ
+from a dream.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import normalization, transforms
+from deepdream import transforms
 from deepdream.engine import DeepDream
 from deepdream.objectives import LayerTerm, parse_layer_spec, with_pre_relu_terms
 from deepdream.octaves import octave_shapes
-from deepdream.parameterization import FourierImage, PixelImage
+from deepdream.parameterization import FourierImage
 from inception_keras.inception_v3 import MIN_INPUT_SIZE
 from inception_keras.names import resolve_layer_name
 
@@ -99,6 +101,7 @@ class Renderer:
         self.layers = [term.layer for term in self.engine.terms]
         self.pre_relu_weight = pre_relu_weight
         self._engines: dict[tuple[int | None, float], DeepDream] = {}
+        self._batch_engines: dict[tuple[tuple, float], DeepDream] = {}
 
     def channels(self, layer: str | None = None) -> int:
         """The number of channels of `layer` (the first layer by default)."""
@@ -149,15 +152,43 @@ class Renderer:
             return to_uint8(visstd(parameters.image()))
         shapes = octave_shapes(height, width, octaves, octave_scale, MIN_INPUT_SIZE)
         steps = PIXEL_STEPS if steps is None else steps
-        normalize = normalization.laplacian_normalize if lapnorm else normalization.mean_abs_normalize
         image = keras.ops.convert_to_tensor(grey_noise(*shapes[0], seed)[None] / 127.5 - 1.0)
         for index, shape in enumerate(shapes):
             if index:
                 image = keras.ops.image.resize(image, shape, interpolation="bilinear")
-            parameters, _ = engine.ascend(PixelImage(image), steps, PIXEL_STEP_SIZE if step_size is None else step_size,
-                                          transforms.jitter(jitter), normalize, rng)
-            image = parameters.image()
+            image, _ = engine.ascend_pixels(image, steps, PIXEL_STEP_SIZE if step_size is None else step_size,
+                                            jitter, lapnorm, rng)
         return to_uint8(visstd(image))
+
+    def render_batch(self, channels: list[int | None], size: tuple[int, int] = (224, 224), octaves: int = 4,
+                     octave_scale: float = 1.4, steps: int | None = None, step_size: float | None = None,
+                     jitter: int = 32, lapnorm: bool = False, seed: int | None = 0,
+                     pre_relu_weight: float | None = None) -> list[np.ndarray]:
+        """Pixel renders of several channels as one batch: `render(channel, ...)` for each, to float rounding.
+
+        Every render starts from the same noise with the same random rolls
+        (the same seed), so one batch of images, sample `n` maximising
+        `channels[n]`, steps them all in one program per octave.
+        """
+        height, width = size
+        if min(height, width) < MIN_INPUT_SIZE:
+            raise ValueError(f"A render must be at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}. Received: {width}x{height}")
+        weight = self.pre_relu_weight if pre_relu_weight is None else pre_relu_weight
+        key = (tuple(channels), weight)
+        if key not in self._batch_engines:
+            self._batch_engines[key] = self.engine.with_sample_terms(
+                [self._terms(channel, weight) for channel in channels])
+        engine = self._batch_engines[key]
+        rng = np.random.RandomState(seed)
+        shapes = octave_shapes(height, width, octaves, octave_scale, MIN_INPUT_SIZE)
+        noise = grey_noise(*shapes[0], seed)[None] / 127.5 - 1.0
+        image = keras.ops.convert_to_tensor(np.repeat(noise, len(channels), axis=0))
+        for index, shape in enumerate(shapes):
+            if index:
+                image = keras.ops.image.resize(image, shape, interpolation="bilinear")
+            image, _ = engine.ascend_pixels(image, PIXEL_STEPS if steps is None else steps,
+                                            PIXEL_STEP_SIZE if step_size is None else step_size, jitter, lapnorm, rng)
+        return [to_uint8(visstd(image[n: n + 1])) for n in range(len(channels))]
 
     def activation(self, image: np.ndarray, channel: int, layer: str | None = None) -> float:
         """The mean activation of `channel` of `layer` (the first by default) on an `(H, W, 3)` uint8 image."""

@@ -1,0 +1,155 @@
+"""The device loop against the host loop it replaced, on each Keras backend, in one run.
+
+    python benchmarks/bench_device_loop.py --weights PATH [--backends tensorflow,jax,torch]
+        [--overhead-size 1920x1080] [--overhead-steps 4] [--dream-size 960x640] [--dream-steps 20]
+
+One child process per backend (same machine, back to back; the ratios are
+what to read, the CPU being shared). Each prints two rows:
+- overhead: a step at `--overhead-size` on the shallow objective `stem_2a_relu`
+  (where host work shows), whole image, one octave: the time per step, and
+  the time per step spent outside compiled code. For the host loop that is
+  the step minus its compiled gradient calls (timed inside them); for the
+  device loop the step minus its compiled octave program (timed around
+  it). "Beyond the gradient" is the device step minus a compiled gradient
+  of the same image timed alone: the roll, normalisation and update the
+  program runs besides the gradient (on a CPU, compiled but still CPU work).
+- dream: keras.io's settings (mixed4..7 weighted 1/1.5/2/2.5, 3 octaves x
+  `--dream-steps`, `--dream-size`), whole dream including compilation,
+  device loop against host loop (which on JAX is the 512-pixel tiles it
+  always used on a CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+KERAS_IO = "mixed4:1.0,mixed5:1.5,mixed6:2.0,mixed7:2.5"
+
+
+def _sync(value):
+    import keras
+
+    keras.ops.convert_to_numpy(keras.tree.flatten(value)[-1])  # waits for the device
+    return value
+
+
+def measure(weights: str, overhead_size: tuple[int, int], overhead_steps: int, dream_size: tuple[int, int],
+            dream_steps: int) -> dict:
+    import keras
+    import numpy as np
+
+    from deepdream import DeepDream
+
+    rng = np.random.RandomState(0)
+    height, width = overhead_size
+    photo = (rng.rand(height, width, 3) * 255).astype(np.uint8)
+    engine = DeepDream("stem_2a_relu", weights=weights, whole_image_pixels=height * width)
+    results = {"backend": keras.backend.backend()}
+
+    gradient_seconds = []
+    compiled = engine._gradient
+
+    def timed_gradient(image):
+        start = time.perf_counter()
+        out = _sync(compiled(image))
+        gradient_seconds.append(time.perf_counter() - start)
+        return out
+
+    options = dict(octaves=1, steps=overhead_steps, jitter=32)
+    engine.dream(photo, **options)  # compiles the device loop
+    program_seconds = []
+    program = engine._programs[False]
+
+    def timed_program(*args):
+        start = time.perf_counter()
+        out = _sync(program(*args))
+        program_seconds.append(time.perf_counter() - start)
+        return out
+
+    engine._programs[False] = timed_program
+    start = time.perf_counter()
+    engine.dream(photo, **options)
+    device_step = (time.perf_counter() - start) / overhead_steps
+    device_outside = device_step - sum(program_seconds) / overhead_steps
+    image = keras.ops.convert_to_tensor(photo[None].astype("float32") / 127.5 - 1.0)
+    _sync(compiled(image))
+    start = time.perf_counter()
+    for _ in range(overhead_steps):
+        _sync(compiled(image))
+    gradient_alone = (time.perf_counter() - start) / overhead_steps
+
+    engine.device_loop = False
+    engine._gradient = timed_gradient
+    engine.dream(photo, **dict(options, steps=1))  # compiles the host loop's gradient (JAX: its tile)
+    gradient_seconds.clear()
+    start = time.perf_counter()
+    engine.dream(photo, **options)
+    host_step = (time.perf_counter() - start) / overhead_steps
+    host_gradient = sum(gradient_seconds) / overhead_steps
+    results["overhead"] = {
+        "device_step": device_step, "device_outside": device_outside,
+        "device_beyond_gradient": device_step - gradient_alone,
+        "host_step": host_step, "host_outside": host_step - host_gradient,
+    }
+
+    height, width = dream_size
+    photo = (rng.rand(height, width, 3) * 255).astype(np.uint8)
+    seconds = {}
+    for loop in ("host", "device"):
+        dreamer = DeepDream(KERAS_IO, weights=weights)
+        dreamer.device_loop = loop == "device"
+        start = time.perf_counter()
+        dreamer.dream(photo, octaves=3, steps=dream_steps)
+        seconds[loop] = time.perf_counter() - start
+    results["dream"] = seconds
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default="none")
+    parser.add_argument("--backends", default="tensorflow,jax,torch")
+    parser.add_argument("--overhead-size", default="1920x1080")
+    parser.add_argument("--overhead-steps", type=int, default=4)
+    parser.add_argument("--dream-size", default="960x640")
+    parser.add_argument("--dream-steps", type=int, default=20)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    size = lambda text: tuple(int(v) for v in text.split("x"))[::-1]  # noqa: E731  WxH -> (H, W)
+    weights = None if args.weights == "none" else args.weights
+    if args.child:
+        print("RESULT " + json.dumps(measure(weights, size(args.overhead_size), args.overhead_steps,
+                                             size(args.dream_size), args.dream_steps)))
+        return
+    print(f"| backend | step, host loop | outside compiled code, host | step, device loop | "
+          f"outside compiled code, device | host / device outside | device beyond the gradient | "
+          f"keras.io dream {args.dream_size} x3 octaves "
+          f"x{args.dream_steps}, host s | device s | host / device |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for backend in args.backends.split(","):
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3",
+                   PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+        command = [sys.executable, __file__, "--child", backend] + sys.argv[1:]
+        output = subprocess.run(command, env=env, capture_output=True, text=True)
+        lines = [line for line in output.stdout.splitlines() if line.startswith("RESULT ")]
+        if not lines:
+            print(f"| {backend} | failed: {output.stderr.strip().splitlines()[-1:]} |")
+            continue
+        result = json.loads(lines[0][len("RESULT "):])
+        o, d = result["overhead"], result["dream"]
+        print(f"| {backend} | {o['host_step'] * 1000:.0f} ms | {o['host_outside'] * 1000:.1f} ms | "
+              f"{o['device_step'] * 1000:.0f} ms | {o['device_outside'] * 1000:.1f} ms | "
+              f"{o['host_outside'] / max(o['device_outside'], 1e-4):.1f}x | "
+              f"{o['device_beyond_gradient'] * 1000:.1f} ms | {d['host']:.1f} | {d['device']:.1f} | "
+              f"{d['host'] / d['device']:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""The ascent programs of one octave: the device loop, and the host tiled loop.
+
+The device loop is one compiled program per octave (`octave_program`): the
+image enters the device once, every step's roll, gradient, normalisation
+(mean-abs or Laplacian), update and clip run there, and the image and the
+losses leave once. It is written once with `keras.ops` (`ascent_step`,
+`keras.ops.fori_loop`) and compiled per backend: `tf.function` on
+TensorFlow, `jax.jit` with the loop inside on JAX, eager on torch (on the
+device, with no host sync per step). Only the gradient itself is per backend
+(`deepdream.gradients.traceable_gradient`).
+
+The random rolls are drawn up front (`draw_shifts`) from the same random
+state as the host loop, so both loops dream the same to float rounding.
+The host tiled loop (`host_tiled_ascent`) keeps images above the
+whole-image limit within memory on a CPU: tiles of the rolled grid, one at
+a time, into a NumPy gradient buffer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import keras
+import numpy as np
+
+from deepdream import normalization
+
+GRADIENT_EPSILON = 1e-8
+# A chunk of steps takes about this long, so a progress bar moves about once a second.
+CHUNK_SECONDS = 1.0
+
+
+def draw_shifts(rng: np.random.RandomState, steps: int, jitter: int) -> np.ndarray:
+    """The `(steps, 2)` int32 rolls of an octave, the same draws the host loop makes step by step."""
+    if jitter == 0:
+        return np.zeros((steps, 2), np.int32)
+    return rng.randint(-jitter, jitter + 1, size=(steps, 2)).astype(np.int32)
+
+
+def ascent_step(image, shift, step_size, lapnorm: bool, gradient: Callable, weights):
+    """One step on an `(N, H, W, 3)` image in [-1, 1]: roll, gradient, roll back, normalise, update, clip.
+
+    Returns `(image, loss)`. Each sample's gradient is normalised by its own
+    mean absolute value (or Laplacian pyramid), so the samples of a batch
+    ascend independently.
+    """
+    rolled = keras.ops.roll(keras.ops.roll(image, shift[0], axis=1), shift[1], axis=2)
+    loss, grad = gradient(rolled, weights)
+    grad = keras.ops.roll(keras.ops.roll(grad, -shift[1], axis=2), -shift[0], axis=1)
+    if lapnorm:
+        update = normalization.laplacian_normalize(grad) * step_size
+    else:
+        scale = keras.ops.mean(keras.ops.abs(grad), axis=(1, 2, 3), keepdims=True) + GRADIENT_EPSILON
+        update = grad * (step_size / scale)
+    return keras.ops.clip(image + update, -1.0, 1.0), keras.ops.cast(loss, "float32")
+
+
+def octave_loop(image, controls, step_size, lapnorm: bool, gradient: Callable, weights):
+    """Steps `start..stop` of an octave (`keras.ops.fori_loop`).
+
+    `controls` is `(steps + 1, 2)` int32: the octave's rolls, then the row
+    `(start, stop)`. Returns `(image, losses)`, `losses` `(steps,)` holding
+    the loss of each step run and 0 elsewhere.
+    """
+    steps = keras.ops.shape(controls)[0] - 1
+    positions = keras.ops.arange(steps)
+
+    def body(index, state):
+        pixels, recorded = state
+        pixels, loss = ascent_step(pixels, controls[index], step_size, lapnorm, gradient, weights)
+        return pixels, keras.ops.where(positions == index, loss, recorded)
+
+    losses = keras.ops.zeros((steps,), "float32")
+    return keras.ops.fori_loop(controls[-1][0], controls[-1][1], body, (image, losses))
+
+
+def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
+    """`program(image, controls, step_size) -> (image, losses)`, compiled for the backend.
+
+    `image` `(N, H, W, 3)` is a device tensor (`to_device`), `controls` a
+    NumPy array as `octave_loop` takes it, `step_size` a float.
+    TensorFlow traces once for all shapes; JAX compiles once per image shape,
+    step count and step size; torch runs eagerly, its loop bounds and rolls
+    being host integers, so nothing waits on the device.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        compiled = tf.function(
+            lambda image, controls, step_size: octave_loop(image, controls, step_size, lapnorm, gradient, weights),
+            autograph=False, input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32),
+                                              tf.TensorSpec([None, 2], tf.int32), tf.TensorSpec([], tf.float32)])
+        return lambda image, controls, step_size: compiled(image, controls, np.float32(step_size))
+    if backend == "jax":
+        import jax
+
+        if jax.default_backend() == "cpu":
+            return _jax_stepwise_program(gradient, weights, lapnorm)
+        compiled = jax.jit(lambda image, controls, step_size, weights: octave_loop(
+            image, controls, step_size, lapnorm, gradient, weights), static_argnums=2)
+
+        def jax_program(image, controls, step_size):
+            return compiled(image, jax.device_put(np.asarray(controls)), float(step_size), weights)
+
+        return jax_program
+
+    def eager(image, controls, step_size):
+        controls = np.asarray(controls)
+        steps = len(controls) - 1
+        losses = []
+        for index in range(int(controls[-1][0]), int(controls[-1][1])):
+            image, loss = ascent_step(image, [int(v) for v in controls[index]], float(step_size), lapnorm,
+                                      gradient, weights)
+            losses.append(loss)
+        start = int(controls[-1][0])
+        padded = [keras.ops.zeros((), "float32")] * start + losses
+        padded += [keras.ops.zeros((), "float32")] * (steps - len(padded))
+        return image, keras.ops.stack(padded)
+
+    return eager
+
+
+def _jax_stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
+    """The octave program on JAX's CPU backend: one jitted step per step, the image staying on the device.
+
+    XLA:CPU runs the network's gradient inside a while loop about 7x slower
+    than the same gradient compiled alone (0.2 against 1.4 s a step at
+    960x540 on stem_2a, benchmarks/RESULTS.md), and unrolling compiles the
+    network once per step; so on a CPU the loop is Python's, dispatching
+    compiled steps with no host transfer between them.
+    """
+    import jax
+
+    step = jax.jit(lambda image, shift, step_size, weights: ascent_step(
+        image, shift, step_size, lapnorm, gradient, weights), static_argnums=2)
+    rows = jax.jit(lambda controls: tuple(controls[i] for i in range(controls.shape[0] - 1)))
+    stacked = jax.jit(lambda losses, start, steps: keras.ops.stack(
+        [keras.ops.zeros((), "float32")] * start + list(losses)
+        + [keras.ops.zeros((), "float32")] * (steps - start - len(losses))), static_argnums=(1, 2))
+
+    def program(image, controls, step_size):
+        controls = np.asarray(controls)
+        start, stop = int(controls[-1][0]), int(controls[-1][1])
+        shifts = rows(jax.device_put(controls))
+        losses = []
+        for index in range(start, stop):
+            image, loss = step(image, shifts[index], float(step_size), weights)
+            losses.append(loss)
+        return image, stacked(tuple(losses), start, len(controls) - 1)
+
+    return program
+
+
+def octave_controls(shifts: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """The `controls` of `octave_loop`: the rolls, then `(start, stop)` (all steps by default)."""
+    stop = len(shifts) if stop is None else stop
+    return np.concatenate([shifts, [[start, stop]]]).astype(np.int32)
+
+
+def run_octave(program: Callable, image, shifts: np.ndarray, step_size: float,
+               on_chunk: Callable[[np.ndarray], None] | None = None):
+    """Runs an octave's program in chunks of steps; returns `(image, losses)`, the image still on the device.
+
+    The chunks are sized to about `CHUNK_SECONDS` (the first is one step,
+    which also times a step), and `on_chunk(losses)` gets each chunk's
+    losses as they come back, so a progress bar moves. Each chunk is one
+    transfer in (the rolls) and one out (the losses).
+    """
+    steps = len(shifts)
+    recorded = np.zeros(steps, np.float32)
+    start, chunk = 0, 1
+    while start < steps:
+        stop = min(steps, start + chunk)
+        controls = octave_controls(shifts, start, stop)
+        began = time.perf_counter()
+        image, losses = program(image, controls, step_size)
+        recorded[start:stop] = to_host(losses)[start:stop]
+        on_chunk(recorded[start:stop])
+        per_step = (time.perf_counter() - began) / (stop - start)
+        chunk = max(1, int(CHUNK_SECONDS / max(per_step, 1e-6)))
+        start = stop
+    return image, recorded
+
+
+def host_ascent(image: np.ndarray, shifts: np.ndarray, step_size: float, lapnorm: bool,
+                gradient_into: Callable[[np.ndarray, tuple[int, int], np.ndarray], float],
+                on_step: Callable[[float], None]) -> list[float]:
+    """The host loop: one step per roll of `shifts`, in place on the `(H, W, 3)` float32 NumPy `image`.
+
+    `gradient_into(image, shift, out)` writes the gradient of `image` rolled
+    by `shift`, rolled back, into `out` and returns the loss (the engine's
+    tiled gradient, `deepdream.tiling.tile_grid_gradient`), so a step holds
+    only the image, one gradient buffer and one tile: what keeps images above
+    the whole-image limit within memory on a CPU.
+    """
+    gradient = np.empty_like(image)
+    losses = []
+    for shift in shifts:
+        loss = gradient_into(image, (int(shift[0]), int(shift[1])), gradient)
+        if lapnorm:
+            normalized = normalization.laplacian_normalize(keras.ops.convert_to_tensor(gradient[None]))
+            normalization.add_scaled(image, keras.ops.convert_to_numpy(normalized)[0], step_size)
+        else:
+            scale = step_size / (normalization.mean_abs(gradient) + GRADIENT_EPSILON)
+            normalization.add_scaled(image, gradient, scale)
+        losses.append(loss)
+        on_step(loss)
+    return losses
+
+
+def compiled(function: Callable, static_argnums=()) -> Callable:
+    """`function` (written with `keras.ops`) jitted on JAX, so eager work makes no implicit transfer; as is elsewhere."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(function, static_argnums=static_argnums)
+    return function
+
+
+def to_device(arrays):
+    """A NumPy array (or a tuple or list of them) as tensors on the backend's device.
+
+    On JAX one explicit `jax.device_put` for all of them.
+    """
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.device_put(arrays)
+    return keras.tree.map_structure(lambda a: None if a is None else keras.ops.convert_to_tensor(a), arrays)
+
+
+def to_host(tensors):
+    """A backend tensor (or a tuple or list of them) as NumPy arrays; on JAX one explicit `jax.device_get`."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return keras.tree.map_structure(np.asarray, jax.device_get(tensors))
+    return keras.tree.map_structure(lambda t: None if t is None else keras.ops.convert_to_numpy(t), tensors)
+
