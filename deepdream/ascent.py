@@ -160,13 +160,15 @@ def octave_controls(shifts: np.ndarray, start: int = 0, stop: int | None = None)
 
 
 def run_octave(program: Callable, image, shifts: np.ndarray, step_size: float,
-               on_chunk: Callable[[np.ndarray], None] | None = None):
+               on_chunk: Callable[[np.ndarray], None] | None = None,
+               on_image: Callable[[object], None] | None = None):
     """Runs an octave's program in chunks of steps; returns `(image, losses)`, the image still on the device.
 
     The chunks are sized to about `CHUNK_SECONDS` (the first is one step,
     which also times a step), and `on_chunk(losses)` gets each chunk's
     losses as they come back, so a progress bar moves. Each chunk is one
-    transfer in (the rolls) and one out (the losses).
+    transfer in (the rolls) and one out (the losses); `on_image(image)`,
+    when given, gets the image on the device after each chunk.
     """
     steps = len(shifts)
     recorded = np.zeros(steps, np.float32)
@@ -177,7 +179,10 @@ def run_octave(program: Callable, image, shifts: np.ndarray, step_size: float,
         began = time.perf_counter()
         image, losses = program(image, controls, step_size)
         recorded[start:stop] = to_host(losses)[start:stop]
-        on_chunk(recorded[start:stop])
+        if on_chunk is not None:
+            on_chunk(recorded[start:stop])
+        if on_image is not None:
+            on_image(image)
         per_step = (time.perf_counter() - began) / (stop - start)
         chunk = max(1, int(CHUNK_SECONDS / max(per_step, 1e-6)))
         start = stop

@@ -139,7 +139,8 @@ class DeepDream:
               steps: int = 20, step_size: float = 0.01, jitter: int = 32,
               lapnorm: bool = False, seed: int | None = 0,
               on_octave: Callable[[int, int, float], None] | None = None,
-              on_step: Callable[[int, int, float], None] | None = None) -> np.ndarray:
+              on_step: Callable[[int, int, float], None] | None = None,
+              on_image: Callable[[np.ndarray], None] | None = None) -> np.ndarray:
         """Dreams on one image.
 
         Args:
@@ -158,6 +159,11 @@ class DeepDream:
             on_octave: called as `on_octave(index, count, loss)` after each octave.
             on_step: called as `on_step(done, total, loss)` after each step,
                 `total` counting the steps of all octaves.
+            on_image: called with the dream so far, an `(h, w, 3)` uint8
+                array at the octave's size, after each chunk of steps of
+                the device loop (about once a second) and at the end of
+                each octave: what a page shows as the dream grows.
+                Defaults to `None`.
 
         Returns:
             The dream, an `(H, W, 3)` uint8 array of the input's size.
@@ -168,7 +174,8 @@ class DeepDream:
         rng = np.random.RandomState(seed)
         counter = _StepCounter(len(shapes) * steps, on_step)
         if self._on_device(*image.shape[:2]):
-            return self._dream_on_device(image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave)
+            return self._dream_on_device(image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave,
+                                         on_image)
         detail = None
         for index, shape in enumerate(shapes):
             dreamed = _octave_base(image, shape)
@@ -176,6 +183,8 @@ class DeepDream:
                 dreamed += _resized(detail, shape)
                 detail = None
             losses = self._ascend_pixels(dreamed, steps, step_size, jitter, lapnorm, rng, counter)
+            if on_image is not None:
+                on_image(np.clip((dreamed + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8))
             if index + 1 < len(shapes):
                 dreamed -= _octave_base(image, shape)  # the base is recomputed, not kept
                 detail = dreamed
@@ -188,7 +197,8 @@ class DeepDream:
         np.clip(dreamed, 0, 255, out=dreamed)
         return dreamed.astype(np.uint8)
 
-    def _dream_on_device(self, image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave):
+    def _dream_on_device(self, image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave,
+                         on_image=None):
         """`dream` with every octave one program on the device.
 
         The photo goes in once and each octave's rolls once; the dream and the
@@ -201,8 +211,8 @@ class DeepDream:
         octave_losses = []
         for index, shape in enumerate(shapes):
             dreamed = self._octave_start(original, detail, tuple(shape))
-            if counter.on_step is not None:
-                dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter)
+            if counter.on_step is not None or on_image is not None:
+                dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter, on_image)
             else:
                 dreamed, losses = self._program(lapnorm)(dreamed, ascent.octave_controls(shifts[index]), step_size)
                 counter.done += steps
@@ -241,11 +251,16 @@ class DeepDream:
                                          rng)
         return parameters.image(), keras.ops.convert_to_numpy(losses)
 
-    def _run_octave(self, image, shifts, step_size, lapnorm, counter):
-        """One octave's device program on the `(1, h, w, 3)` device tensor `image`; returns `(image, losses)`."""
-        if counter.on_step is not None:
+    def _run_octave(self, image, shifts, step_size, lapnorm, counter, on_image=None):
+        """One octave's device program on the `(1, h, w, 3)` device tensor `image`; returns `(image, losses)`.
+
+        With `on_image`, each chunk's image comes back as uint8 for it.
+        """
+        if counter.on_step is not None or on_image is not None:
             return ascent.run_octave(self._program(lapnorm), image, shifts, step_size,
-                                     lambda losses: [counter.step(float(loss)) for loss in losses])
+                                     lambda losses: [counter.step(float(loss)) for loss in losses],
+                                     None if on_image is None else lambda chunk: on_image(
+                                         ascent.to_host(self._to_uint8(chunk))))
         counter.done += len(shifts)
         image, losses = self._program(lapnorm)(image, ascent.octave_controls(shifts), step_size)
         return image, ascent.to_host(losses)

@@ -46,11 +46,23 @@ def test_device_loop_dream_equals_the_host_loop(dreamer, photo, lapnorm):
 def test_chunked_octaves_report_every_step_and_dream_the_same(dreamer, photo, monkeypatch):
     whole = dreamer.dream(photo, octaves=1, steps=4, seed=2)
     monkeypatch.setattr(ascent, "CHUNK_SECONDS", 0.0)  # one step a chunk
-    calls = []
-    chunked = dreamer.dream(photo, octaves=1, steps=4, seed=2, on_step=lambda *args: calls.append(args))
+    calls, images = [], []
+    chunked = dreamer.dream(photo, octaves=1, steps=4, seed=2, on_step=lambda *args: calls.append(args),
+                            on_image=images.append)
     assert [done for done, _, _ in calls] == [1, 2, 3, 4]
     assert all(loss > 0 for _, _, loss in calls)
     assert np.abs(chunked.astype(int) - whole).max() <= 1
+    # The dream so far after each chunk: it moves away from the photo and ends as the dream.
+    assert len(images) == 4 and all(image.dtype == np.uint8 and image.shape == photo.shape for image in images)
+    distances = [np.abs(image.astype(int) - photo).mean() for image in images]
+    assert distances == sorted(distances) and np.array_equal(images[-1], chunked)
+
+
+def test_the_host_loop_shows_each_octave(dreamer, photo):
+    images = []
+    dreamed = _host_loop(dreamer, lambda: dreamer.dream(photo, octaves=2, steps=2, on_image=images.append))
+    assert [image.shape[:2] for image in images] == [(107, 93), photo.shape[:2]]
+    assert np.array_equal(images[-1], dreamed)
 
 
 def test_refine_on_the_device_equals_the_host_loop(dreamer, photo):

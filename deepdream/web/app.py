@@ -146,7 +146,7 @@ class Dreams:
         options = cli_options.dream_options(args)
 
         def work(job):
-            return engine.dream(image, **options, on_step=jobs.dream_step_reporter(job, args.steps))
+            return engine.dream(image, **options, **jobs.dream_reporters(job))
 
         job = jobs.Job(work, self._ended)
         try:

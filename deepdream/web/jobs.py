@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
@@ -150,40 +149,27 @@ class Job:
                 self._on_end(outcome)
 
 
-def dream_step_reporter(job: Job, steps_per_octave: int) -> Callable[[int, int, float], None]:
-    """An `on_step(done, total, loss)` for `DeepDream.dream` that reports to `job`.
+def dream_reporters(job: Job) -> dict[str, Callable]:
+    """`on_step` and `on_image` callbacks of `DeepDream.dream` that report to `job`.
 
-    A preview is taken at the end of each octave and otherwise at most every
-    `PREVIEW_INTERVAL_S` seconds.
+    Steps are counted as they come; the dream so far becomes the preview at
+    the end of each octave and otherwise at most every `PREVIEW_INTERVAL_S`
+    seconds (the engine hands it over about once a second).
     """
+    counts = [0, 1]
     last = [0.0]
 
     def on_step(done: int, total: int, loss: float) -> None:
+        counts[:] = [done, total]
+        job.step(done, total)
+
+    def on_image(image: np.ndarray) -> None:
         now = time.monotonic()
-        preview = None
-        if done % steps_per_octave == 0 or now - last[0] >= PREVIEW_INTERVAL_S:
-            preview = dream_in_progress()
+        if now - last[0] >= PREVIEW_INTERVAL_S or counts[0] == counts[1]:
             last[0] = now
-        job.step(done, total, preview)
+            job.step(*counts, preview=image)
 
-    return on_step
-
-
-def dream_in_progress() -> np.ndarray | None:
-    """The image `DeepDream.dream` is ascending right now, as uint8, read from the caller's frames.
-
-    `dream`'s callbacks pass counts, not the image; its buffer is the local
-    `dreamed` of the `dream` frame up the stack. `None` if no such frame
-    holds one (an engine without that local), and the page shows progress only.
-    """
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name == "dream":
-            buffer = frame.f_locals.get("dreamed")
-            if isinstance(buffer, np.ndarray) and buffer.ndim == 3 and buffer.dtype == np.float32:
-                return np.clip((buffer + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-        frame = frame.f_back
-    return None
+    return dict(on_step=on_step, on_image=on_image)
 
 
 def parse_flags(argv: list[str]):
