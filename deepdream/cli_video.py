@@ -29,7 +29,7 @@ DEFAULT_ZOOM_FPS = 24
 
 def add_arguments(parser) -> None:
     """Adds the video and zoom flags."""
-    from deepdream.video_dream import DEFAULT_BLEND, DEFAULT_FRAME_STEPS
+    from deepdream.flow import DEFAULT_BLEND, DEFAULT_FRAME_STEPS
     from deepdream.video_io import DEFAULT_CRF
     from deepdream.zoom import DEFAULT_ZOOM
 

@@ -38,8 +38,7 @@ from deepdream import flow as optical
 from deepdream import flow_ops
 from deepdream.pipelining import read_ahead
 
-DEFAULT_FRAME_STEPS = 5
-DEFAULT_BLEND = 0.9
+DEFAULT_FRAME_STEPS, DEFAULT_BLEND = optical.DEFAULT_FRAME_STEPS, optical.DEFAULT_BLEND
 DREAM_OPTIONS = dict(octaves=4, octave_scale=1.4, steps=20, step_size=0.01, jitter=32, lapnorm=False, seed=0)
 Flows = tuple[np.ndarray, np.ndarray]  # (backward, forward), as `deepdream.flow.flows_between` gives them
 

@@ -12,7 +12,6 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from deepdream.video_dream import DREAM_OPTIONS, to_uint8
 
 DEFAULT_ZOOM = 1.05
 DEFAULT_ZOOM_STEPS = 5
@@ -49,6 +48,8 @@ def zoom_frames(engine, image: np.ndarray, frames: int, zoom: float = DEFAULT_ZO
         previous: a frame yielded earlier: continue after it (a resumed job)
             instead of starting with a full dream of `image`. Defaults to `None`.
     """
+    from deepdream.video_dream import DREAM_OPTIONS, to_uint8  # Keras loads with the dream, not the parser
+
     options = {**DREAM_OPTIONS, **(dream_options or {})}
     if frame_steps < 1:
         raise ValueError(f"`frame_steps` must be at least 1. Received: frame_steps={frame_steps}")

@@ -117,3 +117,11 @@ def test_list_layers(capsys):
     assert main(["--list-layers"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[5].split() == ["mixed4", "768", "16", "351"]
+
+
+def test_help_and_the_parser_load_no_backend():
+    # The backend's C++ start-up lines are kept off stderr only when Keras loads after parsing.
+    code = ("import sys; from deepdream.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr[-1000:]
