@@ -44,11 +44,7 @@ def load_image(path, max_pixels: int = DEFAULT_MAX_PIXELS, draft_size: int | Non
         ValueError: the file is missing, empty, not an image, truncated or
             too large.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Input image not found: {path}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"Input image is empty (0 bytes): {path}")
+    path = _existing_file(path, "Input image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -141,11 +137,7 @@ def read_image_metadata(path) -> dict[str, str]:
     Raises:
         ValueError: the file is missing, empty or not an image.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Image not found: {path}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"Image is empty (0 bytes): {path}")
+    path = _existing_file(path, "Image")
     try:
         with Image.open(path) as image:
             if image.format == "PNG":
@@ -191,3 +183,13 @@ def _metadata_options(image_format: str, metadata: dict[str, str]) -> dict:
 def resize_image(array: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resizes an `(H, W, 3)` uint8 image with bicubic filtering."""
     return np.asarray(Image.fromarray(np.asarray(array, np.uint8)).resize((width, height), Image.BICUBIC))
+
+
+def _existing_file(path, what: str) -> Path:
+    """`path` as a `Path`; raises `ValueError` naming `what` when it is missing or empty."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{what} not found: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{what} is empty (0 bytes): {path}")
+    return path
