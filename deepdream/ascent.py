@@ -216,8 +216,24 @@ def host_ascent(image: np.ndarray, shifts: np.ndarray, step_size: float, lapnorm
 
 
 def compiled(function: Callable, static_argnums=()) -> Callable:
-    """`function` (written with `keras.ops`) jitted on JAX, so eager work makes no implicit transfer; as is elsewhere."""
-    if keras.backend.backend() == "jax":
+    """`function` (written with `keras.ops`) compiled for the backend: `tf.function`, `jax.jit`; eager on torch.
+
+    So the work between octave programs (converting the photo, the dream
+    back to pixels, a video frame's carry) is compiled code too, and on JAX
+    eager work makes no implicit transfer. The arguments at `static_argnums`
+    are Python values (an octave's shape): JAX compiles once per value;
+    TensorFlow runs such a function eagerly (a resize is one kernel, and a
+    trace per octave shape would make TensorFlow warn of retracing). Without
+    them TensorFlow traces once and generalises tensor shapes; the functions
+    have no tensor-dependent Python control flow, so no AutoGraph.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return function if static_argnums != () else tf.function(function, autograph=False,
+                                                                   reduce_retracing=True)
+    if backend == "jax":
         import jax
 
         return jax.jit(function, static_argnums=static_argnums)

@@ -105,10 +105,9 @@ class DeepDream:
         self._traceable_gradient = gradients.traceable_gradient(self.extractor, self.objective, self._count_trace)
         self._programs: dict[bool, Callable] = {}
         to_unit = lambda image: keras.ops.cast(image, "float32")[None] / 127.5 - 1.0  # noqa: E731
-        self._octave_start = ascent.compiled(lambda original, detail, shape: _octave_start(
-            to_unit(original), detail, shape), static_argnums=2)
-        self._octave_detail = ascent.compiled(lambda original, dreamed, shape: dreamed - _octave_start(
-            to_unit(original), None, shape), static_argnums=2)
+        self._octave_start = ascent.compiled(_octave_start, static_argnums=2)
+        self._octave_detail = ascent.compiled(lambda unit, dreamed, shape: dreamed - _octave_start(
+            unit, None, shape), static_argnums=2)
         self._to_unit = ascent.compiled(to_unit)
         self._to_uint8 = ascent.compiled(lambda dreamed: keras.ops.cast(
             keras.ops.clip((dreamed[0] + 1.0) * 127.5 + 0.5, 0, 255), "uint8"))
@@ -206,7 +205,7 @@ class DeepDream:
         of steps) or `on_octave` (then each octave) asks for losses sooner.
         """
         shifts = [ascent.draw_shifts(rng, steps, jitter) for _ in shapes]
-        original = ascent.to_device(image)
+        original = self._to_unit(ascent.to_device(image))
         detail = dreamed = None
         octave_losses = []
         for index, shape in enumerate(shapes):

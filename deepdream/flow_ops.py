@@ -11,9 +11,6 @@ conventions as `deepdream.flow`: `flow[..., 0]` along x (columns),
 
 from __future__ import annotations
 
-from typing import Callable
-
-import keras
 from keras import ops
 
 from deepdream.flow import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -77,20 +74,3 @@ def carry(image, backward, forward):
     valid = ops.logical_and(consistent(forward, backward), inside(backward))
     return warp(image, backward) * ops.cast(valid, "float32")[..., None]
 
-
-def compiled(function: Callable) -> Callable:
-    """`function` of tensors compiled for the backend: `tf.function`, `jax.jit`; eager on torch.
-
-    One trace per frame size (`function` has no tensor-dependent Python
-    control flow, so TensorFlow skips AutoGraph: a 0.2 s trace, not 1 s).
-    """
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(function, autograph=False)
-    if backend == "jax":
-        import jax
-
-        return jax.jit(function)
-    return function

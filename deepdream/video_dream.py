@@ -34,8 +34,8 @@ from typing import Iterable, Iterator
 import numpy as np
 from keras import ops
 
+from deepdream import ascent, flow_ops
 from deepdream import flow as optical
-from deepdream import flow_ops
 from deepdream.pipelining import read_ahead
 
 DEFAULT_FRAME_STEPS, DEFAULT_BLEND = optical.DEFAULT_FRAME_STEPS, optical.DEFAULT_BLEND
@@ -85,7 +85,7 @@ class FrameDreamer:
         # On the backend's device: the last dream minus its frame, and the first frame's RMS of it.
         self.residual = None
         self.level = None
-        self._start = flow_ops.compiled(functools.partial(_carried_start, blend=blend, hold_level=hold_level))
+        self._start = ascent.compiled(functools.partial(_carried_start, blend=blend, hold_level=hold_level))
 
     def dream(self, frame: np.ndarray, flows: Flows | None = None) -> np.ndarray:
         """Dreams the next frame, an `(H, W, 3)` uint8 array; returns the dream, uint8.
