@@ -1,7 +1,9 @@
 """What every command line tool of the project shares: one-line errors and exit codes.
 
 User errors (`ValueError`, bad arguments) end with one line on stderr and exit
-status 2; Ctrl-C ends with status 130; `--debug` shows the traceback instead.
+status 2; Ctrl-C ends with status 130; a closed pipe (`... | head`) ends
+quietly with status 141, as a shell's SIGPIPE would; `--debug` shows the
+traceback instead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Callable
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 
 
 class UsageError(Exception):
@@ -78,6 +81,10 @@ def run_command(prog: str, command: Callable[[], int], debug: bool) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout has gone; point stdout at /dev/null so Python's final flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (ValueError, FileNotFoundError, UsageError) as error:
         if debug:
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,6 +77,19 @@ def test_module_runs_from_another_directory_without_tracebacks(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "inception_keras: error: --input-size must be at least 75 75. Received: 9 9"
     ]
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`python -m inception_keras layers | head -1` once head has gone: status 141 (SIGPIPE), no traceback."""
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before the first line is written
+    try:
+        result = subprocess.run([sys.executable, "-m", "inception_keras", "layers"], stdout=writer,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(writer)
+    assert result.returncode == 141
+    assert "Traceback" not in result.stderr
 
 
 def test_examples_run(reference_top, grace_hopper_path, tmp_path):
