@@ -100,6 +100,11 @@ def default_whole_image_pixels() -> int:
     return CPU_WHOLE_IMAGE_PIXELS
 
 
+def default_device_tiles() -> bool:
+    """Whether images above the whole-image limit are tiled inside the device program (else the host tiled loop)."""
+    return has_gpu()
+
+
 def has_gpu() -> bool:
     """Whether the Keras backend runs on a GPU."""
     return _first_gpu() is not None
