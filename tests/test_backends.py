@@ -83,7 +83,7 @@ def test_refine_of_a_backend_tensor_returns_a_backend_tensor(results, backend):
 def test_device_tiles_dream_equals_the_host_tiled_loop(results, backend):
     from test_device_tiles import assert_dreams_agree, photo
 
-    assert_dreams_agree(results[backend, "tiles_device"], results[backend, "tiles_host"], photo())
+    assert_dreams_agree(results[backend, "tiles_device"], results[backend, "tiles_host"], photo(150, 150))
 
 
 def test_torch_mixed4_dream_is_stronger_than_the_photo(trained_weights_path, results):

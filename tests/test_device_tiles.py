@@ -24,12 +24,12 @@ def tiled_engine(layer: str = "mixed2") -> DeepDream:
     return DeepDream(layer, weights=None, tile_size=TILE, whole_image_pixels=100 * 100)
 
 
-def photo() -> np.ndarray:
+def photo(height: int = 160, width: int = 220) -> np.ndarray:
     import skimage.data
 
     from inception_keras.images import resize_image
 
-    return resize_image(skimage.data.coffee(), 160, 220)
+    return resize_image(skimage.data.coffee(), height, width)
 
 
 def device_and_host_dreams(engine: DeepDream, image: np.ndarray, **options) -> tuple[np.ndarray, np.ndarray]:
