@@ -33,7 +33,7 @@ def tiled_gradient(gradient: Callable, tile_size: int, margin: int) -> Callable:
     """
     core = tile_size - 2 * margin
     if core <= 0:
-        raise ValueError(f"`tile_size` ({tile_size}) must exceed twice the margin ({margin}).")
+        raise ValueError(f"`tile_size` must exceed twice `margin`. Received: tile_size={tile_size}, margin={margin}")
 
     def tiled(image, weights):
         batch, height, width = (keras.ops.shape(image)[axis] for axis in range(3))
