@@ -8,7 +8,8 @@
 # Results go to $OUT when it is set, else benchmarks/gpu_results/: machine.txt (card, versions,
 # what `auto` picks, whole-image limit), results.md (one row per stage and backend) and the log
 # of each stage. Stages, on each backend in $BACKENDS (default "jax torch"), each after a warm-up:
-#   keras.io's settings at 1920x1080; 3840x2160 whole and tiled (2 steps per octave);
+#   keras.io's settings at 1920x1080; 3840x2160 whole, tiled on the device and tiled by the host loop
+#   (2 steps per octave);
 #   a 1280x720 clip at --frame-steps 5 in frames per second; a 16-channel gallery.
 # Every stage has its own time limit, so one that fails or runs long leaves the others' results.
 # GPU_CHECK_SMOKE=1 runs the same stages on tiny sizes (to try the script on a CPU).
@@ -63,7 +64,8 @@ PYEOF
     run=("$PYTHON" benchmarks/gpu_stages.py --weights "$WEIGHTS")
     stage "${backend}_still" "$LIMIT" "${run[@]}" still --size "$STILL" --steps "$STILL_STEPS"
     stage "${backend}_large_whole" "$LIMIT" "${run[@]}" still --size "$LARGE" --steps 2 --whole-image-pixels "$LARGE_PIXELS"
-    stage "${backend}_large_tiled" "$LIMIT" "${run[@]}" still --size "$LARGE" --steps 2 --whole-image-pixels 0
+    stage "${backend}_large_tiled" "$LIMIT" "${run[@]}" still --size "$LARGE" --steps 2 --whole-image-pixels 0 --tiles device
+    stage "${backend}_large_host_tiled" "$LIMIT" "${run[@]}" still --size "$LARGE" --steps 2 --whole-image-pixels 0 --tiles host
     stage "${backend}_video" "$LIMIT" "${run[@]}" video --size "$CLIP" --frames "$FRAMES" --frame-steps 5
     stage "${backend}_gallery" "$LIMIT" "${run[@]}" gallery --channels "$CHANNELS" --size "$GALLERY" --steps "$GALLERY_STEPS"
 done

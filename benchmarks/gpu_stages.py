@@ -1,12 +1,13 @@
 """The stages of benchmarks/gpu_check.sh, one per call, on the backend `KERAS_BACKEND` names.
 
-    python benchmarks/gpu_stages.py still --size 1920x1080 --steps 20 [--whole-image-pixels N]
+    python benchmarks/gpu_stages.py still --size 1920x1080 --steps 20 [--whole-image-pixels N] [--tiles device]
     python benchmarks/gpu_stages.py video --size 1280x720 --frames 24 --frame-steps 5
     python benchmarks/gpu_stages.py gallery --channels 16 --size 128
 
 Each stage warms up first (compiles at the same sizes), then times the
 work and prints one Markdown table row: `still` keras.io's settings
-(mixed4..7 weighted 1/1.5/2/2.5, 3 octaves), `video` frames per second of
+(mixed4..7 weighted 1/1.5/2/2.5, 3 octaves; above `--whole-image-pixels`
+tiled on the device or by the host loop as `--tiles` says), `video` frames per second of
 `dream_frames` on synthetic frames (a moving square, no decoder needed),
 `gallery` a channel gallery by batches against channel by channel.
 Weights: `--weights PATH`, or random ones (`none`).
@@ -39,11 +40,15 @@ def still(args, weights) -> str:
     height, width = _size(args.size)
     photo = (np.random.RandomState(0).rand(height, width, 3) * 255).astype(np.uint8)
     engine = DeepDream(KERAS_IO, weights=weights, whole_image_pixels=args.whole_image_pixels)
+    engine.device_tiles = {"auto": None, "device": True, "host": False}[args.tiles]
     engine.dream(photo, octaves=3, steps=args.steps)  # compiles every octave's program (JAX: per shape and step count)
     start = time.perf_counter()
     engine.dream(photo, octaves=3, steps=args.steps)
     seconds = time.perf_counter() - start
-    path = "device loop" if engine._on_device(height, width) else "host tiled loop"
+    if not engine._on_device(height, width):
+        path = "host tiled loop"
+    else:
+        path = "device loop" + (", tiles on the device" if height * width > engine.whole_image_pixels else "")
     return f"| still {args.size}, 3 octaves x {args.steps} steps, {path} | {seconds:.2f} s |"
 
 
@@ -99,6 +104,9 @@ def main() -> None:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--whole-image-pixels", type=int)
+    parser.add_argument("--tiles", choices=["auto", "device", "host"], default="auto",
+                        help="above the whole-image limit: tiles on the device, the host tiled loop, "
+                        "or the engine's pick")
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--frame-steps", type=int, default=5)
     parser.add_argument("--channels", type=int, default=16)

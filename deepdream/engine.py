@@ -5,11 +5,12 @@ compiled gradient once and dreams any number of images of any size;
 `dream()` is the one-call version.
 
 Dreams and refinements of images up to the whole-image limit run on the
-device, one compiled program per octave (`deepdream.ascent`); larger ones run
-the host tiled loop in place on NumPy buffers: the image, one gradient buffer
-and one tile at a time, the roll being an offset of the tile grid
-(`deepdream.tiling`). `ascend` is the general loop over any parameterisation
-and transform.
+device, one compiled program per octave (`deepdream.ascent`). Larger ones are
+tiled: on a GPU inside the same program (`deepdream.device_tiles`), on a CPU
+by the host tiled loop in place on NumPy buffers: the image, one gradient
+buffer and one tile at a time, the roll being an offset of the tile grid
+(`deepdream.tiling`); `device_tiles` forces either. `ascend` is the general
+loop over any parameterisation and transform.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import ascent, gradients, hardware, tiling
+from deepdream import ascent, device_tiles, gradients, hardware, tiling
 from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
 from deepdream.octaves import octave_shapes
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
@@ -51,7 +52,9 @@ class DeepDream:
         whole_image_pixels: images up to this size are processed in one
             piece (TensorFlow backend, or any backend on a GPU). Defaults to
             `None`: 1280 * 1024 on a CPU, 3840 * 2160 on a GPU with room
-            (`deepdream.hardware`).
+            (`deepdream.hardware`). Larger images are tiled on the device
+            or by the host loop as the attribute `device_tiles` says
+            (`None`, the default, picks per device).
         precision: `"auto"`, `"float32"`, `"bfloat16"` or `"float16"`; the
             last two run the network in mixed precision while the image and
             loss stay float32; `"auto"` picks bfloat16 where the hardware
@@ -91,6 +94,9 @@ class DeepDream:
         self.sample_terms: list[list[LayerTerm]] | None = None
         # False runs every octave on the host loop, as before the device loop (benchmarks compare the two).
         self.device_loop = True
+        # Images above the whole-image limit: True tiles them inside the device program, False runs the
+        # host tiled loop, None picks per device (`deepdream.hardware.default_device_tiles`).
+        self.device_tiles: bool | None = None
 
         with dtype_policy(PRECISIONS[self.precision]):
             base = InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3),
@@ -103,7 +109,8 @@ class DeepDream:
     def _compile(self) -> None:
         self._gradient = gradients.compile_gradient(self.extractor, self.objective, self._count_trace)
         self._traceable_gradient = gradients.traceable_gradient(self.extractor, self.objective, self._count_trace)
-        self._programs: dict[bool, Callable] = {}
+        self._programs: dict[bool, Callable] = {}  # by lapnorm: whole-image programs
+        self._tiled_programs: dict[bool, Callable] = {}  # tiles on the device
         to_unit = lambda image: keras.ops.cast(image, "float32")[None] / 127.5 - 1.0  # noqa: E731
         self._octave_start = ascent.compiled(_octave_start, static_argnums=2)
         self._octave_detail = ascent.compiled(lambda unit, dreamed, shape: dreamed - _octave_start(
@@ -213,7 +220,8 @@ class DeepDream:
             if counter.on_step is not None or on_image is not None:
                 dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter, on_image)
             else:
-                dreamed, losses = self._program(lapnorm)(dreamed, ascent.octave_controls(shifts[index]), step_size)
+                program = self._program(lapnorm, shape)
+                dreamed, losses = program(dreamed, ascent.octave_controls(shifts[index]), step_size)
                 counter.done += steps
                 if on_octave is not None:
                     losses = ascent.to_host(losses)
@@ -225,10 +233,16 @@ class DeepDream:
         dreamed, _ = ascent.to_host((self._to_uint8(dreamed), octave_losses))
         return dreamed
 
-    def _program(self, lapnorm: bool) -> Callable:
-        if lapnorm not in self._programs:
-            self._programs[lapnorm] = ascent.octave_program(*self._traceable_gradient, lapnorm)
-        return self._programs[lapnorm]
+    def _program(self, lapnorm: bool, shape: tuple[int, int]) -> Callable:
+        """The octave program for images of `shape`: the whole-image gradient, or tiles on the device above it."""
+        tiled = shape[0] * shape[1] > self.whole_image_pixels
+        programs = self._tiled_programs if tiled else self._programs
+        if lapnorm not in programs:
+            gradient, weights = self._traceable_gradient
+            if tiled:
+                gradient = device_tiles.tiled_gradient(gradient, self.tile_size, TILE_MARGIN)
+            programs[lapnorm] = ascent.octave_program(gradient, weights, lapnorm)
+        return programs[lapnorm]
 
     def ascend_pixels(self, image, steps: int, step_size: float, jitter: int, lapnorm: bool,
                       rng: np.random.RandomState):
@@ -255,18 +269,23 @@ class DeepDream:
 
         With `on_image`, each chunk's image comes back as uint8 for it.
         """
+        program = self._program(lapnorm, tuple(image.shape[1:3]))
         if counter.on_step is not None or on_image is not None:
-            return ascent.run_octave(self._program(lapnorm), image, shifts, step_size,
+            return ascent.run_octave(program, image, shifts, step_size,
                                      lambda losses: [counter.step(float(loss)) for loss in losses],
                                      None if on_image is None else lambda chunk: on_image(
                                          ascent.to_host(self._to_uint8(chunk))))
         counter.done += len(shifts)
-        image, losses = self._program(lapnorm)(image, ascent.octave_controls(shifts), step_size)
+        image, losses = program(image, ascent.octave_controls(shifts), step_size)
         return image, ascent.to_host(losses)
 
     def _on_device(self, height: int, width: int) -> bool:
         """Whether an image of this size runs the device loop (else the host tiled loop)."""
-        return self.device_loop and height * width <= self.whole_image_pixels
+        if not self.device_loop:
+            return False
+        if height * width <= self.whole_image_pixels:
+            return True
+        return hardware.default_device_tiles() if self.device_tiles is None else self.device_tiles
 
     def gradient(self, image):
         """Returns `(loss, gradient)` of a `(1, H, W, 3)` float image, tiled as in a step."""
@@ -302,7 +321,8 @@ class DeepDream:
         if self._on_device(*image.shape[:2]):
             pixels = self._to_unit(image if on_device else ascent.to_device(image))
             controls = ascent.octave_controls(ascent.draw_shifts(rng, steps, jitter))
-            pixels, _ = self._program(lapnorm)(pixels, controls, step_size)  # the losses stay on the device
+            program = self._program(lapnorm, tuple(image.shape[:2]))
+            pixels, _ = program(pixels, controls, step_size)  # the losses stay on the device
             pixels = self._to_pixels(pixels)
             return pixels if on_device else ascent.to_host(pixels)
         if on_device:

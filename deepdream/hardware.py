@@ -1,4 +1,4 @@
-"""What the machine runs well: the precision `auto` picks and when a whole image fits in one piece.
+"""What the machine runs well: the precision `auto` picks, when a whole image fits in one piece, where tiles run.
 
 bfloat16 halves the convolution time where the hardware computes it
 natively (a CPU with AVX512_BF16 or AMX, an NVIDIA GPU of compute capability
@@ -98,6 +98,18 @@ def default_whole_image_pixels() -> int:
     if memory is None or memory >= _GPU_WHOLE_IMAGE_MEMORY:
         return GPU_WHOLE_IMAGE_PIXELS
     return CPU_WHOLE_IMAGE_PIXELS
+
+
+def default_device_tiles() -> bool:
+    """Whether images above the whole-image limit are tiled inside the device program (else the host tiled loop).
+
+    On a GPU, yes: no tile crosses the bus (not yet measured on a GPU). On a
+    CPU, no: at 3840x2160 the tiles in the program took as long on
+    TensorFlow and 1.6x as long on JAX (XLA:CPU runs the network slowly
+    inside a loop), and at 7680x4320 TensorFlow's peaked at 4.8 GiB against
+    the host loop's 1.9 (benchmarks/RESULTS.md, "Tiles on the device").
+    """
+    return has_gpu()
 
 
 def has_gpu() -> bool:

@@ -3,7 +3,9 @@
     KERAS_BACKEND=torch python tests/backend_cases.py OUT_DIR WEIGHTS [--write-weights] [--trained PATH]
 
 Writes one `.npy` file per case to OUT_DIR: a dream, a render and a video
-frame's `refine` (random weights read from WEIGHTS, jitter 0), and with
+frame's `refine` (random weights read from WEIGHTS, jitter 0), on JAX and
+torch a dream with tiles on the device and by the host tiled loop (jitter
+on, `tests/test_device_tiles.py`; TensorFlow's runs there), and with
 `--trained` the mixed4 dream's gain on two photos. On JAX it also dreams
 a 960x640 photo (3 octaves) under `jax.transfer_guard("disallow")` and
 counts the explicit transfers. `--write-weights` first
@@ -65,6 +67,20 @@ def strength_gain(engine, trained_engine, image: np.ndarray) -> float:
     return loss(dreamed) / loss(image)
 
 
+def tiled_dreams(engine) -> tuple[np.ndarray, np.ndarray]:
+    """A 150x150 photo dreamed on `engine`'s model in 2x2 tiles on the device, then by the host tiled loop.
+
+    The objective is a shallow layer (`stem_2a_relu`): the tiles are what is tested, and it compiles in seconds.
+    """
+    from deepdream.objectives import LayerTerm
+    from test_device_tiles import TILE, device_and_host_dreams
+    from test_device_tiles import photo as tiles_photo
+
+    tiled = engine.with_terms([LayerTerm("stem_2a_relu")])
+    tiled.tile_size, tiled.whole_image_pixels = TILE, 100 * 100  # 75-pixel cores
+    return device_and_host_dreams(tiled, tiles_photo(150, 150), octaves=1)
+
+
 def guarded_dream_transfers() -> np.ndarray:
     """`[octaves, device_put calls, device_get calls]` of a 960x640 dream under `transfer_guard("disallow")`."""
     import jax
@@ -118,6 +134,8 @@ def main() -> None:
     refined = engine.refine(tensor_frame, steps=3, jitter=0)
     results["refine_tensor_is_tensor"] = np.array(keras.ops.is_tensor(refined) and not isinstance(refined, np.ndarray))
     results["refine_tensor"] = keras.ops.convert_to_numpy(refined)
+    if backend != "tensorflow":
+        results["tiles_device"], results["tiles_host"] = tiled_dreams(engine)
     if backend == "jax":
         results["transfers"] = guarded_dream_transfers()
     if args.trained:

@@ -2,7 +2,8 @@
 
 One child process per backend (`tests/backend_cases.py`) runs a dream, a
 render and a video frame's `refine` with the same random weights and no
-jitter, and saves the results; the tests compare them here.
+jitter (on JAX and torch also a dream tiled on the device and by the host
+loop, jitter on), and saves the results; the tests compare them here.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def test_backends_dream_alike_with_the_same_weights_and_no_jitter(results, backe
 def test_refine_of_a_backend_tensor_returns_a_backend_tensor(results, backend):
     assert results[backend, "refine_tensor_is_tensor"]
     np.testing.assert_allclose(results[backend, "refine_tensor"], results[backend, "refine"], atol=1e-3)
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_device_tiles_dream_equals_the_host_tiled_loop(results, backend):
+    from test_device_tiles import assert_dreams_agree, photo
+
+    assert_dreams_agree(results[backend, "tiles_device"], results[backend, "tiles_host"], photo(150, 150))
 
 
 def test_torch_mixed4_dream_is_stronger_than_the_photo(trained_weights_path, results):
