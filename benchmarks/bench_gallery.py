@@ -1,7 +1,7 @@
 """A channel gallery rendered channel by channel against batches of channels, in one process.
 
     python benchmarks/bench_gallery.py --weights PATH [--channels 16] [--size 128] [--steps 20]
-        [--batch-sizes 1,4,8,16] [--layer mixed4] [--rounds 1] [--trace-channels 4]
+        [--batch-sizes 1,4,8,16] [--layer mixed4] [--rounds 1] [--trace-channels 4] [--float64]
 
 Each batch size renders the same channels from the same noise and seed with
 a fresh `Renderer` (so compiling each channel's or batch's program counts,
@@ -20,7 +20,10 @@ more than that. A batch that normalised, rolled or scored its samples
 together would differ far more, and from the first step on: the second
 table follows the first octave step by step in float32, the batch's samples
 against each channel alone (the same start) and one channel alone against
-its start moved by one ulp.
+its start moved by one ulp. `--float64` (TensorFlow) runs it all in
+float64, where rounding is 1e-16 instead of 1e-7: the network, the image,
+the steps and the resize between octaves (a float64 bilinear resize stands
+in for TensorFlow's, which returns float32).
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,4,8,16")
     parser.add_argument("--rounds", type=int, default=1, help="timings per batch size, interleaved; the median")
     parser.add_argument("--trace-channels", type=int, default=4,
-                        help="channels followed step by step in float32 (0 skips the trace)")
+                        help="channels followed step by step (0 skips the trace)")
+    parser.add_argument("--float64", action="store_true", help="everything in float64 (TensorFlow only)")
     args = parser.parse_args()
 
     import keras
@@ -52,12 +56,16 @@ def main() -> None:
     from deepdream import render as render_module
     from deepdream.render import Renderer
 
+    if args.float64:
+        _use_float64(render_module)
+
     channels = list(range(args.channels))
     size = (args.size, args.size)
     batch_sizes = [int(v) for v in args.batch_sizes.split(",")]
     if batch_sizes[0] != 1:
         parser.error("--batch-sizes must start with 1, the channel-by-channel gallery the others are compared with")
-    print(f"{args.channels} channels of {args.layer} at {args.size}px, backend {keras.backend.backend()}; "
+    print(f"{args.channels} channels of {args.layer} at {args.size}px, backend {keras.backend.backend()}, "
+          f"{'float64' if args.float64 else 'float32'}; "
           "differences in levels of the uint8 renders, over all channels' pixels")
     for steps in (int(v) for v in args.steps.split(",")):
         timings, renders = {batch: [] for batch in batch_sizes}, {}
@@ -96,6 +104,43 @@ def main() -> None:
         _trace(single, channels[: args.trace_channels], size)
 
 
+def _use_float64(render_module) -> None:
+    """Builds the network in float64 and runs the renders' start, octave programs and resizes in float64."""
+    import keras
+    import tensorflow as tf
+
+    from deepdream import ascent
+
+    if keras.backend.backend() != "tensorflow":
+        raise SystemExit("--float64 runs on the TensorFlow backend only")
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+
+    def program(gradient, weights, lapnorm):
+        compiled = tf.function(lambda image, controls, step_size: ascent.octave_loop(
+            image, controls, step_size, lapnorm, gradient, weights), autograph=False)
+        return lambda image, controls, step_size: compiled(image, np.asarray(controls, np.int64),
+                                                           np.float64(step_size))
+
+    def bilinear(size_in: int, size_out: int) -> np.ndarray:
+        # TensorFlow's bilinear weights (half-pixel centres, no antialiasing) as a matrix.
+        source = np.clip((np.arange(size_out) + 0.5) * size_in / size_out - 0.5, 0, size_in - 1)
+        low = np.floor(source).astype(int)
+        weights = np.zeros((size_out, size_in))
+        np.add.at(weights, (np.arange(size_out), low), 1 - (source - low))
+        np.add.at(weights, (np.arange(size_out), np.minimum(low + 1, size_in - 1)), source - low)
+        return weights
+
+    def resize(image, shape, interpolation="bilinear"):
+        rows, columns = bilinear(image.shape[1], shape[0]), bilinear(image.shape[2], shape[1])
+        return tf.einsum("ij,njkc,lk->nilc", rows, tf.cast(image, tf.float64), columns)
+
+    noise = render_module.grey_noise
+    ascent.octave_program = program
+    keras.ops.image.resize = resize
+    render_module.grey_noise = lambda height, width, seed=0: noise(height, width, seed).astype("float64")
+
+
 def _moved_by_one_ulp(noise, direction: float):
     """`noise` (`grey_noise`) with every value moved to the next float32 toward `direction`."""
     return lambda height, width, seed=0: np.nextafter(noise(height, width, seed), np.float32(direction))
@@ -108,7 +153,7 @@ def _differences(renders, reference) -> tuple[int, float, float]:
 
 
 def _trace(renderer, channels: list[int], size: tuple[int, int]) -> None:
-    """Prints the float32 first octave step by step: batch against alone, and alone against a 1-ulp move."""
+    """Prints the first octave step by step: batch against alone, and alone against a 1-ulp move."""
     import keras
 
     from deepdream.octaves import octave_shapes
@@ -124,7 +169,7 @@ def _trace(renderer, channels: list[int], size: tuple[int, int]) -> None:
               "moved": keras.ops.convert_to_tensor(moved)}
     states.update({n: keras.ops.convert_to_tensor(start) for n in range(len(channels))})
     rngs = {key: np.random.RandomState(0) for key in states}
-    print(f"\nFirst octave ({shape[0]}x{shape[1]}) step by step, float32 images in [-1, 1]: the largest "
+    print(f"\nFirst octave ({shape[0]}x{shape[1]}) step by step, {start.dtype} images in [-1, 1]: the largest "
           f"|difference| and the pixels that differ at all, over channels {channels} (one batch) against "
           f"each alone, and channel {channels[0]} alone against its start moved 1 ulp up\n")
     print("| step | batch - alone | values differing | alone, moved start - alone | values differing |\n"
