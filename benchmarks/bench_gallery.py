@@ -2,6 +2,7 @@
 
     python benchmarks/bench_gallery.py --weights PATH [--channels 16] [--size 128] [--steps 20]
         [--batch-sizes 1,4,8,16] [--layer mixed4] [--rounds 1] [--trace-channels 4] [--float64]
+        [--save RUN.npz] [--previous RUN.npz]
 
 Each batch size renders the same channels from the same noise and seed with
 a fresh `Renderer` (so compiling each channel's or batch's program counts,
@@ -20,7 +21,9 @@ more than that. A batch that normalised, rolled or scored its samples
 together would differ far more, and from the first step on: the second
 table follows the first octave step by step in float32, the batch's samples
 against each channel alone (the same start) and one channel alone against
-its start moved by one ulp. `--float64` (TensorFlow) runs it all in
+its start moved by one ulp. `--save` keeps a run's renders and
+`--previous` adds a row for the channel-by-channel renders against those
+of an earlier run of the same command (another process). `--float64` (TensorFlow) runs it all in
 float64, where rounding is 1e-16 instead of 1e-7: the network, the image,
 the steps and the resize between octaves (a float64 bilinear resize stands
 in for TensorFlow's, which returns float32).
@@ -49,6 +52,8 @@ def main() -> None:
     parser.add_argument("--trace-channels", type=int, default=4,
                         help="channels followed step by step (0 skips the trace)")
     parser.add_argument("--float64", action="store_true", help="everything in float64 (TensorFlow only)")
+    parser.add_argument("--save", help="an .npz file to keep this run's renders in")
+    parser.add_argument("--previous", help="an .npz file that --save wrote in an earlier run of the same command")
     args = parser.parse_args()
 
     import keras
@@ -67,6 +72,8 @@ def main() -> None:
     print(f"{args.channels} channels of {args.layer} at {args.size}px, backend {keras.backend.backend()}, "
           f"{'float64' if args.float64 else 'float32'}; "
           "differences in levels of the uint8 renders, over all channels' pixels")
+    saved = {}
+    previous = np.load(args.previous) if args.previous else {}
     for steps in (int(v) for v in args.steps.split(",")):
         timings, renders = {batch: [] for batch in batch_sizes}, {}
         for _ in range(args.rounds):
@@ -100,6 +107,14 @@ def main() -> None:
                   f"| {stats[1]:.2f} | {stats[2]:.1%} | {within} |")
         print(f"| rounding envelope: 1 alone, start moved 1 ulp up and down | | | {envelope_stats[0]} "
               f"| {envelope_stats[1]:.2f} | {envelope_stats[2]:.1%} | |")
+        for batch in batch_sizes:
+            saved[f"steps{steps}_batch{batch}"] = np.stack(renders[batch])
+            if f"steps{steps}_batch{batch}" in previous:
+                stats = _differences(renders[batch], previous[f"steps{steps}_batch{batch}"])
+                print(f"| {batch} against {batch} in the earlier run (--previous) | | | {stats[0]} | {stats[1]:.2f} "
+                      f"| {stats[2]:.1%} | |")
+    if args.save:
+        np.savez_compressed(args.save, **saved)
     if args.trace_channels:
         _trace(single, channels[: args.trace_channels], size)
 
