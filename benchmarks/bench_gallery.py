@@ -15,18 +15,19 @@ each one's median.
 "The same renders up to float rounding" is measured, not assumed. Beside
 each batch size's difference from the channel-by-channel renders stands the
 rounding envelope: the channel-by-channel renders against themselves with
-the float32 start noise moved by one ulp (up, then down). Batches render
-the same up to float rounding where they differ from channel by channel no
-more than that. A batch that normalised, rolled or scored its samples
-together would differ far more, and from the first step on: the second
-table follows the first octave step by step in float32, the batch's samples
-against each channel alone (the same start) and one channel alone against
-its start moved by one ulp. `--save` keeps a run's renders and
-`--previous` adds a row for the channel-by-channel renders against those
-of an earlier run of the same command (another process). `--float64` (TensorFlow) runs it all in
-float64, where rounding is 1e-16 instead of 1e-7: the network, the image,
-the steps and the resize between octaves (a float64 bilinear resize stands
-in for TensorFlow's, which returns float32).
+the start noise moved by one ulp (up, then down). Batches render the same
+up to float rounding where they differ from channel by channel no more than
+that, in the mean and in the share of pixels more than 8 levels apart. A
+batch that normalised, rolled or scored its samples together would differ
+far more, and from the first step on: the second table follows the first
+octave step by step, the batch's samples against each channel alone (the
+same start) and one channel alone against its start moved by one ulp.
+`--save` keeps a run's renders, and `--previous` adds rows for them against
+those of an earlier run of the same command (another process).
+`--float64` (TensorFlow) runs it all in float64, where rounding is 1e-16
+instead of 1e-7: the network, the image, the steps and the resize between
+octaves (a float64 bilinear resize stands in for TensorFlow's, which
+returns float32).
 """
 
 from __future__ import annotations
@@ -101,8 +102,10 @@ def main() -> None:
               "| within the rounding envelope |\n|---|---|---|---|---|---|---|")
         for batch in batch_sizes:
             stats = _differences(renders[batch], reference)
+            # The mean and the share above 8 levels, not the largest difference: that one pixel of a
+            # million reaches over 100 levels on any rounding change, batch or not.
             within = "" if batch == 1 else (
-                "yes" if stats[0] <= envelope_stats[0] and stats[1] <= envelope_stats[1] else "no")
+                "yes" if stats[1] <= envelope_stats[1] and stats[2] <= envelope_stats[2] else "no")
             print(f"| {batch} | {seconds[batch]:.1f} | {seconds[1] / seconds[batch]:.2f}x | {stats[0]} "
                   f"| {stats[1]:.2f} | {stats[2]:.1%} | {within} |")
         print(f"| rounding envelope: 1 alone, start moved 1 ulp up and down | | | {envelope_stats[0]} "
