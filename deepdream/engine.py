@@ -251,11 +251,17 @@ class DeepDream:
         `ascend(PixelImage(image), steps, step_size, transforms.jitter(jitter),
         mean_abs_normalize or laplacian_normalize, rng)` to float rounding (the
         same random rolls), as one device program where the image is within
-        the whole-image limit, else through `ascend`'s tiled gradient.
+        the whole-image limit, else through `ascend`'s tiled gradient, which
+        takes one image at a time (`N` = 1).
         """
         if self._on_device(*image.shape[1:3]):
             return self._run_octave(image, ascent.draw_shifts(rng, steps, jitter), step_size, lapnorm,
                                     _StepCounter(steps, None))
+        if image.shape[0] != 1:
+            raise ValueError(
+                f"A batch of images ascends on the device only, up to {self.whole_image_pixels} pixels an image; "
+                f"ascend these one at a time. Received: shape={tuple(image.shape)}"
+            )
         from deepdream import normalization, transforms
         from deepdream.parameterization import PixelImage
 

@@ -168,11 +168,17 @@ class Renderer:
 
         Every render starts from the same noise with the same random rolls
         (the same seed), so one batch of images, sample `n` maximising
-        `channels[n]`, steps them all in one program per octave.
+        `channels[n]`, steps them all in one program per octave. Renders
+        above the engine's whole-image limit run the host tiled loop, which
+        takes one image at a time: those are rendered channel by channel.
         """
         height, width = size
         if min(height, width) < MIN_INPUT_SIZE:
             raise ValueError(f"A render must be at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}. Received: {width}x{height}")
+        if not self.engine._on_device(height, width):
+            return [self.render(channel, size, octaves=octaves, octave_scale=octave_scale, steps=steps,
+                                step_size=step_size, jitter=jitter, lapnorm=lapnorm, seed=seed,
+                                pre_relu_weight=pre_relu_weight) for channel in channels]
         weight = self.pre_relu_weight if pre_relu_weight is None else pre_relu_weight
         key = (tuple(channels), weight)
         if key not in self._batch_engines:
