@@ -108,7 +108,8 @@ def main() -> None:
             float(loss)
             seconds[name].append(time.perf_counter() - began)
     reference = cases.get("eager", next(iter(cases.values())))[1](start_image, ())[1]
-    print(f"\n{args.layers} at {args.size}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"\n{args.layers} at {args.size}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
     print("| case | first call s | s/step (median) | eager / case | max abs gradient difference / max abs |")
     print("|---|---|---|---|---|")
     eager = np.median(seconds["eager"]) if "eager" in seconds else None

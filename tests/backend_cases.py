@@ -36,6 +36,7 @@ def photo(height: int, width: int, name: str = "coffee") -> np.ndarray:
         image = load_image(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     else:
         image = getattr(skimage.data, name)()
+        image = image[0] if isinstance(image, tuple) else image  # stereo_motorcycle: (left, right, disparity)
     return resize_image(image[..., :3], height, width)
 
 
