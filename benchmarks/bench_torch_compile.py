@@ -1,7 +1,7 @@
 """PyTorch: the octave step run eagerly against `torch.compile` (inductor), in one process, interleaved.
 
     KERAS_BACKEND=torch python benchmarks/bench_torch_compile.py --weights PATH
-        [--layers mixed4] [--size 960x640] [--steps 3] [--cases eager,gradient,step] [--second-size WxH]
+        [--layers mixed4] [--size 960x640] [--steps 3] [--cases eager,gradient] [--second-size WxH]
 
 Cases, each the engine's step (`deepdream.ascent.ascent_step`: roll, gradient,
 roll back, mean-abs normalisation, update, clip) on one `(1, H, W, 3)` float32
@@ -12,7 +12,8 @@ image:
   and the rest of the step eager.
 - step: the whole step under `torch.compile(dynamic=True)`, the gradient
   taken with `torch.func.grad_and_value` so it stays in one graph (a
-  `torch.autograd.grad` would break it) and the rolls symbolic integers.
+  `torch.autograd.grad` would break it) and the rolls symbolic integers
+  (on torch 2.13.0+cpu inductor fails to compile it; benchmarks/RESULTS.md).
 "first call" is the first step, compile included (inductor's caches point
 at a fresh folder, so nothing is reused from an earlier run); then the
 cases take turns, one step each, `--steps` rounds; the median is reported.
@@ -31,7 +32,6 @@ import time
 
 
 def _cases(engine, names: list[str]) -> dict:
-    import keras
     import torch
 
     from deepdream import ascent, gradients
@@ -60,7 +60,6 @@ def _cases(engine, names: list[str]) -> dict:
         "step": lambda image, shift: compiled_step(image, shift, 0.01),
     }
     gradient_of = {"eager": eager_gradient, "gradient": compiled_gradient, "step": functional_gradient}
-    del keras
     return {name: (steps[name], gradient_of[name]) for name in names}
 
 
@@ -70,7 +69,7 @@ def main() -> None:
     parser.add_argument("--layers", default="mixed4")
     parser.add_argument("--size", default="960x640", help="WxH")
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--cases", default="eager,gradient,step")
+    parser.add_argument("--cases", default="eager,gradient", help="of eager, gradient, step")
     parser.add_argument("--second-size", help="WxH")
     args = parser.parse_args()
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="inductor-"))
