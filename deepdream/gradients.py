@@ -77,6 +77,8 @@ def _jax_gradient(extractor, objective, on_trace):
 def _torch_gradient(extractor, objective, on_trace):
     import torch
 
+    # Eager, not torch.compile: on a CPU inductor compiled the mixed4 loss for 158 s at 960x640, again
+    # for each new shape, and its steps were slower (0.73x; benchmarks/bench_torch_compile.py).
     traced = []
 
     def gradient(image):

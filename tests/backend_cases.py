@@ -1,12 +1,14 @@
 """The cases `tests/test_backends.py` runs in one child process per Keras backend.
 
     KERAS_BACKEND=torch python tests/backend_cases.py OUT_DIR WEIGHTS [--write-weights] [--trained PATH]
+        [--photo coffee] [--gain-photos chelsea,astronaut]
 
 Writes one `.npy` file per case to OUT_DIR: a dream, a render and a video
-frame's `refine` (random weights read from WEIGHTS, jitter 0), on JAX and
-torch a dream with tiles on the device and by the host tiled loop (jitter
-on, `tests/test_device_tiles.py`; TensorFlow's runs there), and with
-`--trained` the mixed4 dream's gain on two photos. On JAX it also dreams
+frame's `refine` (random weights read from WEIGHTS, jitter 0, on `--photo`),
+on JAX and torch a dream with tiles on the device and by the host tiled loop
+(jitter on, `tests/test_device_tiles.py`; TensorFlow's runs there), and with
+`--trained` the mixed4 dream's gain on each of `--gain-photos`
+(`benchmarks/check_backend_targets.py` runs it on other photos). On JAX it also dreams
 a 960x640 photo (3 octaves) under `jax.transfer_guard("disallow")` and
 counts the explicit transfers. `--write-weights` first
 writes WEIGHTS: a random conv base with a fixed seed, in the legacy `.h5`
@@ -25,11 +27,19 @@ import numpy as np
 
 
 def photo(height: int, width: int, name: str = "coffee") -> np.ndarray:
+    """scikit-image's photo `name` (or matplotlib's `grace_hopper`) resized to `height` x `width`."""
     import skimage.data
 
-    from inception_keras.images import resize_image
+    from inception_keras.images import load_image, resize_image
 
-    return resize_image(getattr(skimage.data, name)(), height, width)
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        image = load_image(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    else:
+        image = getattr(skimage.data, name)()
+        image = image[0] if isinstance(image, tuple) else image  # stereo_motorcycle: (left, right, disparity)
+    return resize_image(image[..., :3], height, width)
 
 
 def write_random_weights(path: Path) -> None:
@@ -113,6 +123,8 @@ def main() -> None:
     parser.add_argument("weights", type=Path)
     parser.add_argument("--write-weights", action="store_true")
     parser.add_argument("--trained", type=Path)
+    parser.add_argument("--photo", default="coffee")
+    parser.add_argument("--gain-photos", default="chelsea,astronaut")
     args = parser.parse_args()
     import keras
 
@@ -126,11 +138,11 @@ def main() -> None:
     backend = keras.backend.backend()
     engine = DeepDream("mixed2", weights=str(args.weights))
     results = {
-        "dream": engine.dream(photo(110, 126), octaves=2, steps=3, jitter=0),
+        "dream": engine.dream(photo(110, 126, args.photo), octaves=2, steps=3, jitter=0),
         "render": Renderer("mixed2", weights=str(args.weights)).render(5, (80, 80), octaves=1, steps=2, jitter=0),
-        "refine": engine.refine(photo(110, 126).astype("float32") + 0.25, steps=3, jitter=0),
+        "refine": engine.refine(photo(110, 126, args.photo).astype("float32") + 0.25, steps=3, jitter=0),
     }
-    tensor_frame = keras.ops.convert_to_tensor(photo(110, 126).astype("float32") + 0.25)
+    tensor_frame = keras.ops.convert_to_tensor(photo(110, 126, args.photo).astype("float32") + 0.25)
     refined = engine.refine(tensor_frame, steps=3, jitter=0)
     results["refine_tensor_is_tensor"] = np.array(keras.ops.is_tensor(refined) and not isinstance(refined, np.ndarray))
     results["refine_tensor"] = keras.ops.convert_to_numpy(refined)
@@ -141,7 +153,7 @@ def main() -> None:
     if args.trained:
         trained = DeepDream("mixed4", weights=str(args.trained))
         results["gains"] = np.array([strength_gain(trained, trained, photo(120, 150, name))
-                                     for name in ("chelsea", "astronaut")])
+                                     for name in args.gain_photos.split(",")])
     for name, value in results.items():
         np.save(args.out / f"{backend}_{name}.npy", value)
 
