@@ -4,16 +4,18 @@ The device loop is one compiled program per octave (`octave_program`): the
 image enters the device once, every step's roll, gradient, normalisation
 (mean-abs or Laplacian), update and clip run there, and the image and the
 losses leave once. It is written once with `keras.ops` (`ascent_step`,
-`keras.ops.fori_loop`) and compiled per backend: `tf.function` on
-TensorFlow, `jax.jit` with the loop inside on JAX, eager on torch (on the
-device, with no host sync per step). Only the gradient itself is per backend
+`keras.ops.fori_loop`) and compiled per backend: on a GPU `tf.function` on
+TensorFlow, `jax.jit` with the loop inside on JAX; on a CPU, where both run
+the network slower inside a loop, one compiled step per step with the image
+kept as a backend tensor; eager on torch (on the device, with no host sync
+per step). Only the gradient itself is per backend
 (`deepdream.gradients.traceable_gradient`).
 
 The random rolls are drawn up front (`draw_shifts`) from the same random
 state as the host loop, so both loops dream the same to float rounding.
-The host tiled loop (`host_tiled_ascent`) keeps images above the
-whole-image limit within memory on a CPU: tiles of the rolled grid, one at
-a time, into a NumPy gradient buffer.
+The host tiled loop (`host_ascent`) keeps images above the whole-image
+limit within memory on a CPU: tiles of the rolled grid, one at a time, into
+a NumPy gradient buffer.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import normalization
+from deepdream import hardware, normalization
 
 GRADIENT_EPSILON = 1e-8
 # A chunk of steps takes about this long, so a progress bar moves about once a second.
@@ -80,11 +82,15 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
 
     `image` `(N, H, W, 3)` is a device tensor (`to_device`), `controls` a
     NumPy array as `octave_loop` takes it, `step_size` a float.
-    TensorFlow traces once for all shapes; JAX compiles once per image shape,
-    step count and step size; torch runs eagerly, its loop bounds and rolls
-    being host integers, so nothing waits on the device.
+    On a GPU the whole loop is one program: TensorFlow traces once for all
+    shapes; JAX compiles once per image shape, step count and step size. On
+    a CPU it is one compiled step per step (`_stepwise_program`). Torch runs
+    eagerly, its loop bounds and rolls being host integers, so nothing waits
+    on the device.
     """
     backend = keras.backend.backend()
+    if backend in ("tensorflow", "jax") and not hardware.has_gpu():
+        return _stepwise_program(gradient, weights, lapnorm)
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -96,8 +102,6 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
     if backend == "jax":
         import jax
 
-        if jax.default_backend() == "cpu":
-            return _jax_stepwise_program(gradient, weights, lapnorm)
         compiled = jax.jit(lambda image, controls, step_size, weights: octave_loop(
             image, controls, step_size, lapnorm, gradient, weights), static_argnums=2)
 
@@ -108,49 +112,65 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
 
     def eager(image, controls, step_size):
         controls = np.asarray(controls)
-        steps = len(controls) - 1
+        start, stop = int(controls[-1][0]), int(controls[-1][1])
         losses = []
-        for index in range(int(controls[-1][0]), int(controls[-1][1])):
+        for index in range(start, stop):
             image, loss = ascent_step(image, [int(v) for v in controls[index]], float(step_size), lapnorm,
                                       gradient, weights)
             losses.append(loss)
-        start = int(controls[-1][0])
-        padded = [keras.ops.zeros((), "float32")] * start + losses
-        padded += [keras.ops.zeros((), "float32")] * (steps - len(padded))
-        return image, keras.ops.stack(padded)
+        return image, _padded(losses, start, len(controls) - 1)
 
     return eager
 
 
-def _jax_stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
-    """The octave program on JAX's CPU backend: one jitted step per step, the image staying on the device.
+def _stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
+    """The octave program on a CPU: one compiled step per step, the image staying a backend tensor.
 
-    XLA:CPU runs the network's gradient inside a while loop about 7x slower
-    than the same gradient compiled alone (0.2 against 1.4 s a step at
-    960x540 on stem_2a, benchmarks/RESULTS.md), and unrolling compiles the
-    network once per step; so on a CPU the loop is Python's, dispatching
+    Both compilers run the network's gradient slower inside a loop than
+    compiled alone on a CPU: XLA:CPU about 7x (0.2 against 1.4 s a step at
+    960x540 on stem_2a; unrolling compiles the network once per step),
+    TensorFlow's `while` loop 1.27x (0.93 against 0.73 s a step at 960x640
+    on keras.io's mixed4..7, one `tf.function` step per step 0.74 s;
+    benchmarks/RESULTS.md). So on a CPU the loop is Python's, dispatching
     compiled steps with no host transfer between them.
     """
-    import jax
+    one_step = lambda image, shift, step_size, weights: ascent_step(  # noqa: E731
+        image, shift, step_size, lapnorm, gradient, weights)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
 
-    step = jax.jit(lambda image, shift, step_size, weights: ascent_step(
-        image, shift, step_size, lapnorm, gradient, weights), static_argnums=2)
-    rows = jax.jit(lambda controls: tuple(controls[i] for i in range(controls.shape[0] - 1)))
-    stacked = jax.jit(lambda losses, start, steps: keras.ops.stack(
-        [keras.ops.zeros((), "float32")] * start + list(losses)
-        + [keras.ops.zeros((), "float32")] * (steps - start - len(losses))), static_argnums=(1, 2))
+        compiled_step = tf.function(lambda image, shift, step_size: one_step(image, shift, step_size, weights),
+                                    autograph=False, input_signature=[
+                                        tf.TensorSpec([None, None, None, 3], tf.float32),
+                                        tf.TensorSpec([2], tf.int32), tf.TensorSpec([], tf.float32)])
+        step = lambda image, shift, step_size: compiled_step(image, shift, np.float32(step_size))  # noqa: E731
+        rows, stacked = (lambda controls: controls), _padded
+    else:
+        import jax
+
+        jitted_step = jax.jit(one_step, static_argnums=2)
+        step = lambda image, shift, step_size: jitted_step(image, shift, float(step_size), weights)  # noqa: E731
+        split = jax.jit(lambda controls: tuple(controls[i] for i in range(controls.shape[0] - 1)))
+        rows = lambda controls: split(jax.device_put(controls))  # noqa: E731  one transfer for the rolls
+        stacked = jax.jit(_padded, static_argnums=(1, 2))
 
     def program(image, controls, step_size):
         controls = np.asarray(controls)
         start, stop = int(controls[-1][0]), int(controls[-1][1])
-        shifts = rows(jax.device_put(controls))
+        shifts = rows(controls)
         losses = []
         for index in range(start, stop):
-            image, loss = step(image, shifts[index], float(step_size), weights)
+            image, loss = step(image, shifts[index], step_size)
             losses.append(loss)
         return image, stacked(tuple(losses), start, len(controls) - 1)
 
     return program
+
+
+def _padded(losses, start: int, steps: int):
+    """The `(steps,)` float32 losses of an octave: `losses` from step `start` on, 0 elsewhere."""
+    zero = keras.ops.zeros((), "float32")
+    return keras.ops.stack([zero] * start + list(losses) + [zero] * (steps - start - len(losses)))
 
 
 def octave_controls(shifts: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
