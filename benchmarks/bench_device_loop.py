@@ -1,7 +1,7 @@
 """The device loop against the host loop it replaced, on each Keras backend, in one run.
 
     python benchmarks/bench_device_loop.py --weights PATH [--backends tensorflow,jax,torch]
-        [--overhead-size 1920x1080] [--overhead-steps 4] [--dream-size 960x640] [--dream-steps 20]
+        [--overhead-size 1920x1080] [--overhead-steps 4] [--dream-size 960x640] [--dream-steps 20] [--dream-rounds 1]
 
 One child process per backend (same machine, back to back; the ratios are
 what to read, the CPU being shared). Each prints two rows:
@@ -16,7 +16,9 @@ what to read, the CPU being shared). Each prints two rows:
 - dream: keras.io's settings (mixed4..7 weighted 1/1.5/2/2.5, 3 octaves x
   `--dream-steps`, `--dream-size`), whole dream including compilation,
   device loop against host loop (which on JAX is the 512-pixel tiles it
-  always used on a CPU).
+  always used on a CPU); with `--dream-rounds N`, N dreams per loop taking
+  turns (host first, then device first, ...), the later ones with the
+  engine compiled: on a shared CPU only interleaved dreams compare.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _sync(value):
 
 
 def measure(weights: str, overhead_size: tuple[int, int], overhead_steps: int, dream_size: tuple[int, int],
-            dream_steps: int) -> dict:
+            dream_steps: int, dream_rounds: int = 1) -> dict:
     import keras
     import numpy as np
 
@@ -101,13 +103,15 @@ def measure(weights: str, overhead_size: tuple[int, int], overhead_steps: int, d
 
     height, width = dream_size
     photo = (rng.rand(height, width, 3) * 255).astype(np.uint8)
-    seconds = {}
-    for loop in ("host", "device"):
-        dreamer = DeepDream(KERAS_IO, weights=weights)
-        dreamer.device_loop = loop == "device"
-        start = time.perf_counter()
-        dreamer.dream(photo, octaves=3, steps=dream_steps)
-        seconds[loop] = time.perf_counter() - start
+    seconds, dreamers = {"host": [], "device": []}, {}
+    for round_index in range(dream_rounds):  # host first, then device first, and so on
+        for loop in ("host", "device") if round_index % 2 == 0 else ("device", "host"):
+            if loop not in dreamers:
+                dreamers[loop] = DeepDream(KERAS_IO, weights=weights)
+                dreamers[loop].device_loop = loop == "device"
+            start = time.perf_counter()
+            dreamers[loop].dream(photo, octaves=3, steps=dream_steps)
+            seconds[loop].append(time.perf_counter() - start)
     results["dream"] = seconds
     return results
 
@@ -120,19 +124,22 @@ def main() -> None:
     parser.add_argument("--overhead-steps", type=int, default=4)
     parser.add_argument("--dream-size", default="960x640")
     parser.add_argument("--dream-steps", type=int, default=20)
+    parser.add_argument("--dream-rounds", type=int, default=1,
+                        help="dreams per loop, alternating which goes first; later ones reuse the compiled engine")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     size = lambda text: tuple(int(v) for v in text.split("x"))[::-1]  # noqa: E731  WxH -> (H, W)
     weights = None if args.weights == "none" else args.weights
     if args.child:
         print("RESULT " + json.dumps(measure(weights, size(args.overhead_size), args.overhead_steps,
-                                             size(args.dream_size), args.dream_steps)))
+                                             size(args.dream_size), args.dream_steps, args.dream_rounds)))
         return
     print(f"| backend | step, host loop | outside compiled code, host | step, device loop | "
           f"outside compiled code, device | host / device outside | device beyond the gradient | "
           f"keras.io dream {args.dream_size} x3 octaves "
-          f"x{args.dream_steps}, host s | device s | host / device |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"x{args.dream_steps}, host s | device s | host / device | later dreams (median), host s | device s | "
+          f"host / device |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for backend in args.backends.split(","):
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3",
                    PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
@@ -147,8 +154,20 @@ def main() -> None:
         print(f"| {backend} | {o['host_step'] * 1000:.0f} ms | {o['host_outside'] * 1000:.1f} ms | "
               f"{o['device_step'] * 1000:.0f} ms | {o['device_outside'] * 1000:.1f} ms | "
               f"{o['host_outside'] / max(o['device_outside'], 1e-4):.1f}x | "
-              f"{o['device_beyond_gradient'] * 1000:.1f} ms | {d['host']:.1f} | {d['device']:.1f} | "
-              f"{d['host'] / d['device']:.2f}x |", flush=True)
+              f"{o['device_beyond_gradient'] * 1000:.1f} ms | {d['host'][0]:.1f} | {d['device'][0]:.1f} | "
+              f"{d['host'][0] / d['device'][0]:.2f}x | {_later(d['host'])} | {_later(d['device'])} | "
+              f"{_later(d['host'], d['device'])} |", flush=True)
+
+
+def _later(seconds: list[float], against: list[float] | None = None) -> str:
+    """The median of the dreams after the first (compiled already), or their ratio to `against`'s; '-' if none."""
+    import statistics
+
+    if len(seconds) < 2:
+        return "-"
+    if against is None:
+        return f"{statistics.median(seconds[1:]):.1f}"
+    return f"{statistics.median(seconds[1:]) / statistics.median(against[1:]):.2f}x"
 
 
 if __name__ == "__main__":
