@@ -45,7 +45,7 @@ def still(args, weights) -> str:
     start = time.perf_counter()
     engine.dream(photo, octaves=3, steps=args.steps)
     seconds = time.perf_counter() - start
-    if not engine._on_device(height, width):
+    if not engine.runs_on_device(height, width):
         path = "host tiled loop"
     else:
         path = "device loop" + (", tiles on the device" if height * width > engine.whole_image_pixels else "")

@@ -179,7 +179,7 @@ class DeepDream:
         shapes = octave_shapes(image.shape[0], image.shape[1], octaves, octave_scale, MIN_INPUT_SIZE)
         rng = np.random.RandomState(seed)
         counter = _StepCounter(len(shapes) * steps, on_step)
-        if self._on_device(*image.shape[:2]):
+        if self.runs_on_device(*image.shape[:2]):
             return self._dream_on_device(image, shapes, steps, step_size, jitter, lapnorm, rng, counter, on_octave,
                                          on_image)
         detail = None
@@ -217,17 +217,11 @@ class DeepDream:
         octave_losses = []
         for index, shape in enumerate(shapes):
             dreamed = self._octave_start(original, detail, tuple(shape))
-            if counter.on_step is not None or on_image is not None:
-                dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter, on_image)
-            else:
-                program = self._program(lapnorm, shape)
-                dreamed, losses = program(dreamed, ascent.octave_controls(shifts[index]), step_size)
-                counter.done += steps
-                if on_octave is not None:
-                    losses = ascent.to_host(losses)
+            dreamed, losses = self._run_octave(dreamed, shifts[index], step_size, lapnorm, counter, on_image)
             if index + 1 < len(shapes):
                 detail = self._octave_detail(original, dreamed, tuple(shape))
             if on_octave is not None:
+                losses = ascent.to_host(losses)
                 on_octave(index, len(shapes), float(np.mean(losses)) if len(losses) else 0.0)
             octave_losses.append(losses)
         dreamed, _ = ascent.to_host((self._to_uint8(dreamed), octave_losses))
@@ -254,9 +248,10 @@ class DeepDream:
         the whole-image limit, else through `ascend`'s tiled gradient, which
         takes one image at a time (`N` = 1).
         """
-        if self._on_device(*image.shape[1:3]):
-            return self._run_octave(image, ascent.draw_shifts(rng, steps, jitter), step_size, lapnorm,
-                                    _StepCounter(steps, None))
+        if self.runs_on_device(*image.shape[1:3]):
+            image, losses = self._run_octave(image, ascent.draw_shifts(rng, steps, jitter), step_size, lapnorm,
+                                             _StepCounter(steps, None))
+            return image, ascent.to_host(losses)
         if image.shape[0] != 1:
             raise ValueError(
                 f"A batch of images ascends on the device only, up to {self.whole_image_pixels} pixels an image; "
@@ -271,9 +266,11 @@ class DeepDream:
         return parameters.image(), keras.ops.convert_to_numpy(losses)
 
     def _run_octave(self, image, shifts, step_size, lapnorm, counter, on_image=None):
-        """One octave's device program on the `(1, h, w, 3)` device tensor `image`; returns `(image, losses)`.
+        """One octave's device program on the `(N, h, w, 3)` device tensor `image`; returns `(image, losses)`.
 
-        With `on_image`, each chunk's image comes back as uint8 for it.
+        With `counter.on_step` or `on_image` it runs in chunks, and the losses
+        come back as NumPy with each chunk (each chunk's image as uint8 for
+        `on_image`); else in one call, the losses left on the device.
         """
         program = self._program(lapnorm, tuple(image.shape[1:3]))
         if counter.on_step is not None or on_image is not None:
@@ -282,10 +279,9 @@ class DeepDream:
                                      None if on_image is None else lambda chunk: on_image(
                                          ascent.to_host(self._to_uint8(chunk))))
         counter.done += len(shifts)
-        image, losses = program(image, ascent.octave_controls(shifts), step_size)
-        return image, ascent.to_host(losses)
+        return program(image, ascent.octave_controls(shifts), step_size)
 
-    def _on_device(self, height: int, width: int) -> bool:
+    def runs_on_device(self, height: int, width: int) -> bool:
         """Whether an image of this size runs the device loop (else the host tiled loop)."""
         if not self.device_loop:
             return False
@@ -324,11 +320,10 @@ class DeepDream:
             raise ValueError(f"The image must be (H, W, 3) RGB. Received: shape={tuple(image.shape)}")
         _validate_numbers(steps=steps, step_size=step_size, jitter=jitter)
         rng = np.random.RandomState(seed)
-        if self._on_device(*image.shape[:2]):
+        if self.runs_on_device(*image.shape[:2]):
             pixels = self._to_unit(image if on_device else ascent.to_device(image))
-            controls = ascent.octave_controls(ascent.draw_shifts(rng, steps, jitter))
-            program = self._program(lapnorm, tuple(image.shape[:2]))
-            pixels, _ = program(pixels, controls, step_size)  # the losses stay on the device
+            pixels, _ = self._run_octave(pixels, ascent.draw_shifts(rng, steps, jitter), step_size, lapnorm,
+                                         _StepCounter(steps, None))  # the losses stay on the device
             pixels = self._to_pixels(pixels)
             return pixels if on_device else ascent.to_host(pixels)
         if on_device:

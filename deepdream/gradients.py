@@ -26,52 +26,30 @@ def compile_gradient(extractor: keras.Model, objective: Callable, on_trace: Call
     the first call only) and serves every shape.
     """
     backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax", "torch"):
+        raise ValueError(
+            f"DeepDream supports the 'tensorflow', 'jax' and 'torch' Keras backends, not {backend!r}: "
+            "set KERAS_BACKEND to one of them."
+        )
+    gradient, weights = traceable_gradient(extractor, objective, on_trace)
     if backend == "tensorflow":
-        return _tensorflow_gradient(extractor, objective, on_trace)
+        import tensorflow as tf
+
+        # No autograph: the step has no tensor-dependent Python control flow, and converting the
+        # objective's source would only lengthen the trace.
+        return tf.function(lambda image: gradient(image, weights), autograph=False,
+                           input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
     if backend == "jax":
-        return _jax_gradient(extractor, objective, on_trace)
-    if backend == "torch":
-        return _torch_gradient(extractor, objective, on_trace)
-    raise ValueError(
-        f"DeepDream supports the 'tensorflow', 'jax' and 'torch' Keras backends, not {backend!r}: "
-        "set KERAS_BACKEND to one of them."
-    )
+        import jax
+
+        compiled = jax.jit(gradient)
+        return lambda image: compiled(image, weights)
+    return lambda image: gradient(image, weights)
 
 
 def supports_any_shape() -> bool:
     """Whether one compiled gradient serves every image shape on this backend."""
     return keras.backend.backend() in ("tensorflow", "torch")
-
-
-def _tensorflow_gradient(extractor, objective, on_trace):
-    import tensorflow as tf
-
-    # No autograph: the step has no tensor-dependent Python control flow, and converting the
-    # objective's source would only lengthen the trace.
-    @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)], autograph=False)
-    def gradient(image):
-        on_trace()
-        with tf.GradientTape() as tape:
-            tape.watch(image)
-            loss = objective(extractor(image, training=False))
-        return loss, tape.gradient(loss, image)
-
-    return gradient
-
-
-def _jax_gradient(extractor, objective, on_trace):
-    import jax
-
-    trainable = [v.value for v in extractor.trainable_variables]
-    non_trainable = [v.value for v in extractor.non_trainable_variables]
-
-    def loss_of(image, trainable_values, non_trainable_values):
-        on_trace()
-        features, _ = extractor.stateless_call(trainable_values, non_trainable_values, image, training=False)
-        return objective(features)
-
-    value_and_grad = jax.jit(jax.value_and_grad(loss_of))
-    return lambda image: value_and_grad(image, trainable, non_trainable)
 
 
 def _torch_gradient(extractor, objective, on_trace):
@@ -125,10 +103,8 @@ def traceable_gradient(extractor: keras.Model, objective: Callable, on_trace: Ca
         weights = ([v.value for v in extractor.trainable_variables],
                    [v.value for v in extractor.non_trainable_variables])
         return jax.value_and_grad(loss_of), weights
-    if backend == "torch":
-        eager = _torch_gradient(extractor, objective, on_trace)
-        return (lambda image, weights: eager(image)), ()
-    compile_gradient(extractor, objective, on_trace)  # raises the one error for other backends
+    eager = _torch_gradient(extractor, objective, on_trace)
+    return (lambda image, weights: eager(image)), ()
 
 
 def use_jax_compilation_cache(cache_dir: str | None = None) -> str | None:

@@ -56,6 +56,32 @@ PIXEL_STEP_SIZE = 0.01
 VISSTD = 0.1
 
 
+
+def _checked_size(size: tuple[int, int]) -> tuple[int, int]:
+    height, width = size
+    if min(height, width) < MIN_INPUT_SIZE:
+        raise ValueError(f"A render must be at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}. Received: {width}x{height}")
+    return height, width
+
+
+def _pixel_octaves(engine: DeepDream, samples: int, size: tuple[int, int], octaves: int, octave_scale: float,
+                   steps: int | None, step_size: float | None, jitter: int, lapnorm: bool, seed: int | None):
+    """The pixel render's ascent: `samples` copies of the seed's grey noise, stepped and enlarged octave by octave.
+
+    Returns the `(samples, H, W, 3)` tensor in [-1, 1]; sample `n` maximises
+    the engine's terms for sample `n` (all of them for a one-sample engine).
+    """
+    rng = np.random.RandomState(seed)
+    shapes = octave_shapes(*size, octaves, octave_scale, MIN_INPUT_SIZE)
+    noise = grey_noise(*shapes[0], seed)[None] / 127.5 - 1.0
+    image = keras.ops.convert_to_tensor(np.repeat(noise, samples, axis=0))
+    for index, shape in enumerate(shapes):
+        if index:
+            image = keras.ops.image.resize(image, shape, interpolation="bilinear")
+        image, _ = engine.ascend_pixels(image, PIXEL_STEPS if steps is None else steps,
+                                        PIXEL_STEP_SIZE if step_size is None else step_size, jitter, lapnorm, rng)
+    return image
+
 def grey_noise(height: int, width: int, seed: int | None = 0) -> np.ndarray:
     """The notebook's start image: `(H, W, 3)` float32 `uniform(0, 1) + 100` in 0..255 units."""
     return np.random.RandomState(seed).uniform(size=(height, width, 3)).astype("float32") + GREY_NOISE_LEVEL
@@ -139,25 +165,15 @@ class Renderer:
             raise ValueError(f"`param` must be one of {', '.join(PARAMETERIZATIONS)}. Received: {param!r}")
         if lapnorm and param == "fft":
             raise ValueError("`lapnorm` applies to the pixel parameterisation only; drop it with param='fft'.")
-        height, width = size
-        if min(height, width) < MIN_INPUT_SIZE:
-            raise ValueError(f"A render must be at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}. Received: {width}x{height}")
+        height, width = _checked_size(size)
         engine = self.engine_for(channel, pre_relu_weight)
-        rng = np.random.RandomState(seed)
         if param == "fft":
             parameters, _ = engine.ascend(
                 FourierImage(height, width, seed), FFT_STEPS if steps is None else steps,
                 FFT_STEP_SIZE if step_size is None else step_size,
-                transforms.lucid_transforms(), adam_normalizer(), rng)
+                transforms.lucid_transforms(), adam_normalizer(), np.random.RandomState(seed))
             return to_uint8(visstd(parameters.image()))
-        shapes = octave_shapes(height, width, octaves, octave_scale, MIN_INPUT_SIZE)
-        steps = PIXEL_STEPS if steps is None else steps
-        image = keras.ops.convert_to_tensor(grey_noise(*shapes[0], seed)[None] / 127.5 - 1.0)
-        for index, shape in enumerate(shapes):
-            if index:
-                image = keras.ops.image.resize(image, shape, interpolation="bilinear")
-            image, _ = engine.ascend_pixels(image, steps, PIXEL_STEP_SIZE if step_size is None else step_size,
-                                            jitter, lapnorm, rng)
+        image = _pixel_octaves(engine, 1, size, octaves, octave_scale, steps, step_size, jitter, lapnorm, seed)
         return to_uint8(visstd(image))
 
     def render_batch(self, channels: list[int | None], size: tuple[int, int] = (224, 224), octaves: int = 4,
@@ -172,10 +188,7 @@ class Renderer:
         above the engine's whole-image limit run the host tiled loop, which
         takes one image at a time: those are rendered channel by channel.
         """
-        height, width = size
-        if min(height, width) < MIN_INPUT_SIZE:
-            raise ValueError(f"A render must be at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}. Received: {width}x{height}")
-        if not self.engine._on_device(height, width):
+        if not self.engine.runs_on_device(*_checked_size(size)):
             return [self.render(channel, size, octaves=octaves, octave_scale=octave_scale, steps=steps,
                                 step_size=step_size, jitter=jitter, lapnorm=lapnorm, seed=seed,
                                 pre_relu_weight=pre_relu_weight) for channel in channels]
@@ -184,16 +197,8 @@ class Renderer:
         if key not in self._batch_engines:
             self._batch_engines[key] = self.engine.with_sample_terms(
                 [self._terms(channel, weight) for channel in channels])
-        engine = self._batch_engines[key]
-        rng = np.random.RandomState(seed)
-        shapes = octave_shapes(height, width, octaves, octave_scale, MIN_INPUT_SIZE)
-        noise = grey_noise(*shapes[0], seed)[None] / 127.5 - 1.0
-        image = keras.ops.convert_to_tensor(np.repeat(noise, len(channels), axis=0))
-        for index, shape in enumerate(shapes):
-            if index:
-                image = keras.ops.image.resize(image, shape, interpolation="bilinear")
-            image, _ = engine.ascend_pixels(image, PIXEL_STEPS if steps is None else steps,
-                                            PIXEL_STEP_SIZE if step_size is None else step_size, jitter, lapnorm, rng)
+        image = _pixel_octaves(self._batch_engines[key], len(channels), size, octaves, octave_scale, steps,
+                               step_size, jitter, lapnorm, seed)
         return [to_uint8(visstd(image[n: n + 1])) for n in range(len(channels))]
 
     def activation(self, image: np.ndarray, channel: int, layer: str | None = None) -> float:

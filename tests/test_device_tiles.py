@@ -91,9 +91,9 @@ def test_the_engine_tiles_on_the_device_on_a_gpu_and_on_the_host_on_a_cpu(engine
     for gpu, expected in [(True, True), (False, False)]:
         monkeypatch.setattr(hardware, "has_gpu", lambda gpu=gpu: gpu)
         assert hardware.default_device_tiles() is expected
-        assert engine._on_device(*above) is expected
-        assert engine._on_device(*within)  # the whole image: the device loop on every device
+        assert engine.runs_on_device(*above) is expected
+        assert engine.runs_on_device(*within)  # the whole image: the device loop on every device
     for forced in (True, False):  # forced either way, whatever the device
         engine.device_tiles = forced
-        assert engine._on_device(*above) is forced
+        assert engine.runs_on_device(*above) is forced
     engine.device_tiles = None
