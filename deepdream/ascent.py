@@ -85,11 +85,11 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
     On a GPU the whole loop is one program: TensorFlow traces once for all
     shapes; JAX compiles once per image shape, step count and step size. On
     a CPU it is one compiled step per step (`_stepwise_program`). Torch runs
-    eagerly, its loop bounds and rolls being host integers, so nothing waits
-    on the device.
+    its steps eagerly on any device, its rolls being host integers, so
+    nothing waits on the device.
     """
     backend = keras.backend.backend()
-    if backend in ("tensorflow", "jax") and not hardware.has_gpu():
+    if backend == "torch" or not hardware.has_gpu():
         return _stepwise_program(gradient, weights, lapnorm)
     if backend == "tensorflow":
         import tensorflow as tf
@@ -99,32 +99,19 @@ def octave_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
             autograph=False, input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32),
                                               tf.TensorSpec([None, 2], tf.int32), tf.TensorSpec([], tf.float32)])
         return lambda image, controls, step_size: compiled(image, controls, np.float32(step_size))
-    if backend == "jax":
-        import jax
+    import jax
 
-        compiled = jax.jit(lambda image, controls, step_size, weights: octave_loop(
-            image, controls, step_size, lapnorm, gradient, weights), static_argnums=2)
+    compiled = jax.jit(lambda image, controls, step_size, weights: octave_loop(
+        image, controls, step_size, lapnorm, gradient, weights), static_argnums=2)
 
-        def jax_program(image, controls, step_size):
-            return compiled(image, jax.device_put(np.asarray(controls)), float(step_size), weights)
+    def jax_program(image, controls, step_size):
+        return compiled(image, jax.device_put(np.asarray(controls)), float(step_size), weights)
 
-        return jax_program
-
-    def eager(image, controls, step_size):
-        controls = np.asarray(controls)
-        start, stop = int(controls[-1][0]), int(controls[-1][1])
-        losses = []
-        for index in range(start, stop):
-            image, loss = ascent_step(image, [int(v) for v in controls[index]], float(step_size), lapnorm,
-                                      gradient, weights)
-            losses.append(loss)
-        return image, _padded(losses, start, len(controls) - 1)
-
-    return eager
+    return jax_program
 
 
 def _stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
-    """The octave program on a CPU: one compiled step per step, the image staying a backend tensor.
+    """The octave program on a CPU (and torch's everywhere): one step per step, the image staying a backend tensor.
 
     Both compilers run the network's gradient slower inside a loop than
     compiled alone on a CPU: XLA:CPU about 7x (0.2 against 1.4 s a step at
@@ -136,7 +123,12 @@ def _stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
     """
     one_step = lambda image, shift, step_size, weights: ascent_step(  # noqa: E731
         image, shift, step_size, lapnorm, gradient, weights)
-    if keras.backend.backend() == "tensorflow":
+    backend = keras.backend.backend()
+    if backend == "torch":  # eager: torch.compile measured slower (gradients._torch_gradient)
+        step = lambda image, shift, step_size: one_step(  # noqa: E731
+            image, [int(v) for v in shift], float(step_size), weights)
+        rows, stacked = (lambda controls: controls), _padded
+    elif backend == "tensorflow":
         import tensorflow as tf
 
         compiled_step = tf.function(lambda image, shift, step_size: one_step(image, shift, step_size, weights),
