@@ -334,12 +334,14 @@ def cli_seconds_per_frame(args) -> list[dict]:
 STAND_IN_DRIVER = """
 import json, sys, time
 import numpy as np
-from deepdream import cli_options
+from deepdream import jobs
 from deepdream.cli import main
 
 seconds, marks = float(sys.argv[1]), []
 
 class StandIn:
+    precision = "float32"
+
     def dream(self, image, **options):
         marks.append(time.perf_counter())
         time.sleep(seconds)
@@ -349,7 +351,7 @@ class StandIn:
         time.sleep(seconds)
         return np.asarray(image, np.float32)
 
-cli_options.build_engine = lambda args: StandIn()
+jobs.build_engine = lambda options: StandIn()  # (trees before 0.2 patched cli_options.build_engine)
 status = main(sys.argv[2:])
 print(json.dumps(dict(status=status, loop_seconds=time.perf_counter() - marks[0])))
 """

@@ -1,15 +1,16 @@
 """Many stills in one run: inputs expanded from files and folders, one engine for all.
 
-The per-file function `dream_file` is the unit of work of every batch path:
-the local loop here and the Ray workers of `deepdream.distributed` call it
-the same way, so both write the same files for the same seed.
+What every batch path shares: the inputs expanded, their outputs named and
+checked, the report. The per-file work is `deepdream.jobs.dream_file`, which
+the local batch job and the Ray workers of `deepdream.distributed` call alike,
+so both write the same files for the same seed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from inception_keras.images import SAVE_FORMATS
 
@@ -71,52 +72,3 @@ def output_paths(sources: list[Path], output_dir: Path) -> list[Path]:
             )
         seen[output] = source
     return outputs
-
-
-def dream_file(engine, source: Path, output: Path, dream_options: dict, max_side: int | None = None,
-               metadata: dict[str, str] | None = None) -> Path:
-    """Reads `source`, dreams it with `engine` and writes `output` atomically, with `metadata` in it.
-
-    Raises:
-        ValueError: the source cannot be read as an image (the message names it).
-    """
-    from deepdream.cli_options import load_input_image
-    from inception_keras.images import save_image
-
-    image = load_input_image(source, max_side)
-    return save_image(engine.dream(image, **dream_options), output, metadata=metadata)
-
-
-def dream_files(engine, sources: list[Path], output_dir: Path, dream_options: dict,
-                max_side: int | None = None,
-                on_file: Callable[[Path, str | None], None] | None = None,
-                metadata: dict[str, str] | None = None) -> BatchReport:
-    """Dreams each source into `output_dir` with one engine; a file that fails is skipped.
-
-    Args:
-        engine: the `DeepDream` shared by every file.
-        sources: image files (see `collect_inputs`).
-        output_dir: an existing folder; outputs are `<stem>_dream<suffix>`.
-        dream_options: keyword arguments of `DeepDream.dream`.
-        max_side: downscale inputs so no side exceeds this. Defaults to `None`.
-        on_file: called as `on_file(source, error_or_None)` after each file;
-            an error message always names its source.
-        metadata: text fields written into every output (`save_image`).
-            Defaults to `None`.
-
-    Returns:
-        A `BatchReport`.
-    """
-    report = BatchReport()
-    for source, output in zip(sources, output_paths(sources, output_dir)):
-        try:
-            report.written.append(dream_file(engine, source, output, dream_options, max_side, metadata))
-            error = None
-        except ValueError as failure:
-            error = " ".join(str(failure).split())
-            if str(source) not in error:
-                error = f"{source}: {error}"
-            report.failed.append((source, error))
-        if on_file is not None:
-            on_file(source, error)
-    return report

@@ -8,8 +8,11 @@ flags and runs from its own module:
   (`cli_render`), a batch on a Ray cluster (`cli_ray`), `--list-layers`
   (`cli_layers`), the web page (`cli_serve`).
 
-`--settings-from FILE` repeats the settings a dream's file records
-(`deepdream.settings`); `--show-settings FILE` prints them.
+The shared flags are built from the fields of `deepdream.options`
+(`deepdream.cli_options`); each mode builds its options from the flags and
+calls its job (`deepdream.jobs`). `--settings-from FILE` repeats the
+settings a dream's file records (`deepdream.settings`); `--show-settings
+FILE` prints them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from deepdream.channels import channel_flag
+from deepdream.cli_options import add_option_flags
+from deepdream.options import DreamOptions, EngineOptions
 from inception_keras.cli_support import (
     DefaultsHelpFormatter,
     EXIT_OK,
@@ -27,12 +31,11 @@ from inception_keras.cli_support import (
     run_command,
 )
 
-DEFAULTS = dict(octaves=4, octave_scale=1.4, steps=20, step_size=0.01, tile_size=512, jitter=32, seed=0)
 MODE_MODULES = ("cli_still", "cli_batch", "cli_video", "cli_render", "cli_ray", "cli_layers", "cli_serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Returns the parser of `python -m deepdream`."""
+    """Returns the parser of `python -m deepdream`: the options' flags, then each mode's own."""
     parser = OneLineParser(
         prog="deepdream",
         description="DeepDream on Inception-v3: photos, folders, videos, zoom animations and renders from noise.",
@@ -40,30 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
                         help="image(s), folder(s) of images, one video, or serve (the web page)")
-    parser.add_argument("--layer", action="append", metavar="NAME[:WEIGHT]",
-                        help="layer to maximise, repeatable or a comma list "
-                             "(default: mixed3:1.0,mixed5:1.5)")
-    parser.add_argument("--channel", type=channel_flag, help="maximise this one channel of the layer(s)")
-    parser.add_argument("--guide", metavar="IMAGE", help="guide image: dream toward its features")
     parser.add_argument("-o", "--output", help="output file (default: <input stem>_dream<suffix> here)")
-    parser.add_argument("--octaves", type=int, default=DEFAULTS["octaves"], help="number of scales")
-    parser.add_argument("--octave-scale", type=float, default=DEFAULTS["octave_scale"],
-                        help="size ratio between octaves")
-    parser.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="ascent steps per octave")
-    parser.add_argument("--step-size", type=float, default=DEFAULTS["step_size"], help="step length")
-    parser.add_argument("--tile-size", type=int, default=DEFAULTS["tile_size"],
-                        help="tile side in pixels; bounds memory on large images")
-    parser.add_argument("--jitter", type=int, default=DEFAULTS["jitter"],
-                        help="random roll per step, in pixels")
-    parser.add_argument("--lapnorm", action="store_true", help="Laplacian-pyramid gradient normalisation")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
-                        help="network precision (the image and loss stay float32); auto: bfloat16 where the "
-                             "CPU (AVX512_BF16, AMX) or GPU (compute capability >= 8.0) runs it natively")
-    parser.add_argument("--weights", type=weights_flag, default="imagenet",
-                        help="'imagenet', a weights file, or 'none' (random, for a quick check)")
-    parser.add_argument("--max-side", type=int, help="downscale the input first so no side exceeds this "
-                                                                "(serve: the largest side a visitor may ask for, 768)")
+    add_option_flags(parser, EngineOptions)
+    add_option_flags(parser, DreamOptions)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--settings-from", metavar="FILE",
                         help="repeat the settings recorded in a dream's image or video (layers, channel, "
@@ -87,18 +69,17 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     """`--show-settings`, or the mode the flags pick, after `--settings-from` put its settings in."""
     from deepdream import settings
+    from deepdream.cli_options import apply_recorded, say
 
     if args.show_settings:
         print(settings.describe(settings.read(args.show_settings)))
         return EXIT_OK
     if args.settings_from:
-        settings.apply(args, settings.read(args.settings_from))
+        recorded = settings.read(args.settings_from)
+        apply_recorded(args, settings.options_of(recorded))
+        for warning in settings.check_sources(recorded, args.guide, args.weights):
+            say(f"warning: {warning}")
     return _mode_for(args).run(args)
-
-
-def weights_flag(text: str) -> str | None:
-    """The argparse type of `--weights`: `None` for 'none' (random weights), else the text."""
-    return None if text.lower() == "none" else text
 
 
 def _mode_for(args):

@@ -1,104 +1,224 @@
-"""What every dream mode of the command line shares: checked numbers, the engine, the options, progress."""
+"""The command line's face on `deepdream.options`: flags built from the fields, flags turned back into options.
+
+`add_option_flags` adds one flag per field (its default, help and choices
+from the field); `*_options(args)` build the options objects a job takes,
+with an invalid value reported under its flag's name; `apply_recorded`
+puts the options of a settings file (`--settings-from`) into the flags.
+`DESTS` is the one table where a flag's name differs from its field's.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import sys
-from pathlib import Path
+import typing
 
-import numpy as np
+from deepdream.channels import ChannelList, channel_flag
+from deepdream.options import (
+    DreamOptions,
+    EngineOptions,
+    RenderOptions,
+    ServeOptions,
+    VideoOptions,
+    ZoomOptions,
+    flag_name,
+)
 
-def check_numbers(args) -> None:
-    """Raises `ValueError` naming the flag when a dream option is out of range."""
-    positive = {"--octaves": args.octaves, "--steps": args.steps, "--tile-size": args.tile_size}
-    for flag, value in positive.items():
-        if value < 1:
-            raise ValueError(f"{flag} must be at least 1. Received: {value}")
-    if not args.octave_scale > 1.0 or args.octave_scale > 4.0:
-        raise ValueError(f"--octave-scale must be above 1 and at most 4. Received: {args.octave_scale}")
-    if not 0 < args.step_size < 10:
-        raise ValueError(f"--step-size must be a positive number below 10. Received: {args.step_size}")
-    if args.jitter < 0:
-        raise ValueError(f"--jitter must be 0 or more. Received: {args.jitter}")
-    if args.max_side is not None and args.max_side < 75:
-        raise ValueError(f"--max-side must be at least 75. Received: {args.max_side}")
-    if args.channel is not None and not isinstance(args.channel, int):
-        raise ValueError("A channel list or range renders a gallery from noise: add --noise WxH, or give one channel.")
-    if args.channel is not None and args.channel < 0:
-        raise ValueError(f"--channel must be 0 or more. Received: {args.channel}")
+# Fields whose flag keeps another attribute: --layer appends, --no-flow stores its negation, --zoom-frames
+# names a zoom's frames.
+DESTS = {"layers": "layer", "flow": "no_flow", "frames": "zoom_frames"}
+# Parsers of flags whose text is not a plain number or word.
+FLAG_TYPES = {"channel": channel_flag}
 
 
-def engine_options(args) -> dict:
-    """The keyword arguments of `DeepDream(...)` that the flags give (plain data, picklable)."""
-    from deepdream.engine import DEFAULT_LAYERS
-    from inception_keras.images import load_image
-
-    return dict(
-        layers=args.layer or DEFAULT_LAYERS,
-        weights=args.weights,
-        channel=args.channel,
-        guide=load_image(args.guide) if args.guide else None,
-        tile_size=args.tile_size,
-        precision=args.precision,
-    )
+def weights_flag(text: str) -> str | None:
+    """The argparse type of `--weights`: `None` for 'none' (random weights), else the text."""
+    return None if text.lower() == "none" else text
 
 
-def build_engine(args, **overrides):
-    """Builds the one `DeepDream` a run uses, from the flags."""
-    from deepdream.engine import DeepDream
+def add_option_flags(parser, cls, skip: tuple[str, ...] = (), defaults: dict | None = None) -> None:
+    """Adds a flag for each field of the options class `cls`, but those in `skip` or already added.
 
-    options = engine_options(args)
-    options.update(overrides)
-    return DeepDream(options.pop("layers"), **options)
-
-
-def dream_options(args) -> dict:
-    """The keyword arguments of `DeepDream.dream(...)` that the flags give."""
-    return dict(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
-                step_size=args.step_size, jitter=args.jitter, lapnorm=args.lapnorm, seed=args.seed)
-
-
-def load_input_image(path, max_side: int | None = None) -> np.ndarray:
-    """Reads an input image, downscaled so no side exceeds `max_side` when given."""
-    from inception_keras.images import load_image
-
-    return fit_max_side(load_image(path), max_side)
-
-
-def fit_max_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
-    """Downscales an `(H, W, 3)` uint8 image so no side exceeds `max_side`; unchanged when it fits or is `None`."""
-    from inception_keras.images import resize_image
-
-    if not max_side or max(image.shape[:2]) <= max_side:
-        return image
-    scale = max_side / max(image.shape[:2])
-    return resize_image(image, max(2, round(image.shape[0] * scale)), max(2, round(image.shape[1] * scale)))
-
-
-def refuse_overwriting_input(source: Path, output: Path) -> None:
-    """Raises `ValueError` when `output` is the file `source`."""
-    if source.exists() and output.exists() and output.resolve() == source.resolve():
-        raise ValueError(f"The output {output} is the input; choose another -o/--output.")
-
-
-def step_progress_bar(steps_per_octave: int):
-    """Returns an `on_step(done, total, loss)` callback that drives a tqdm bar on stderr.
-
-    The bar counts the steps of all octaves and shows the loss, the seconds
-    per step and the time left: `3 octaves:  45%|███▌    | 27/60 [00:40<00:49, 1.49s/step, loss=1.234]`.
+    Args:
+        parser: an argparse parser or argument group.
+        cls: an options dataclass of `deepdream.options`.
+        skip: fields to leave out. Defaults to none.
+        defaults: a flag default other than the field's (e.g. `None` where
+            "not given" picks a mode). Defaults to none.
     """
-    from tqdm import tqdm
+    defaults = defaults or {}
+    hints = typing.get_type_hints(cls)
+    taken = set(getattr(parser, "_option_string_actions", {}))
+    for field in dataclasses.fields(cls):
+        flag = flag_name(field)
+        if field.name in skip or flag in taken:
+            continue
+        dest = DESTS.get(field.name, field.name)
+        default = defaults.get(field.name, field.default)
+        help_text = field.metadata["help"]
+        if field.name == "layers":
+            parser.add_argument(flag, dest=dest, action="append", metavar="NAME[:WEIGHT]",
+                                help=f"{help_text} (default: {field.default})")
+        elif hints[field.name] is bool:
+            parser.add_argument(flag, dest=dest, action="store_true", help=help_text)
+        else:
+            kind = FLAG_TYPES.get(field.name, weights_flag if field.name == "weights" else _flag_type(
+                hints[field.name]))
+            parser.add_argument(flag, dest=dest, type=kind, default=default, choices=field.metadata["choices"],
+                                help=help_text)
 
-    bar = None
 
-    def on_step(done: int, total: int, loss: float) -> None:
-        nonlocal bar
-        if bar is None:
-            octaves = max(1, total // max(1, steps_per_octave))
-            bar = tqdm(total=total, desc=f"{octaves} octave{'s' * (octaves > 1)}", unit="step", file=sys.stderr)
-        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-        bar.update(1)
-        if done == total:
-            bar.close()
+def engine_options(args) -> EngineOptions:
+    """The engine's options from the flags (a channel list is a gallery's: see `render_options`)."""
+    channel = args.channel if isinstance(args.channel, int) else None
+    return _built(EngineOptions, layers=",".join(args.layer) if args.layer else EngineOptions.layers,
+                  channel=channel, guide=args.guide, weights=args.weights, tile_size=args.tile_size,
+                  precision=args.precision, max_side=args.max_side)
 
-    return on_step
+
+def dream_options(args) -> DreamOptions:
+    """The dream's options from the flags."""
+    return _built(DreamOptions, **_fields_from(args, DreamOptions))
+
+
+def video_options(args) -> VideoOptions:
+    """A video's options from the flags."""
+    return _built(VideoOptions, **_fields_from(args, VideoOptions))
+
+
+def zoom_options(args) -> ZoomOptions:
+    """A zoom animation's options from the flags (`--fps` unset: the zoom's own 24)."""
+    fields = _fields_from(args, ZoomOptions)
+    fields["fps"] = args.fps if args.fps is not None else ZoomOptions.fps
+    return _built(ZoomOptions, **fields)
+
+
+def render_options(args) -> RenderOptions:
+    """A render's options from the flags; a channel list or range is a gallery's channels."""
+    channels = tuple(args.channel) if isinstance(args.channel, ChannelList) else None
+    return _built(RenderOptions, noise=args.noise or RenderOptions.noise, param=args.param, channels=channels)
+
+
+def serve_options(args) -> ServeOptions:
+    """The server's options from the flags (`--max-side` and `--max-frames` are its limits)."""
+    fields = _fields_from(args, ServeOptions, skip=("max_side", "max_frames"))
+    fields.update(max_side=args.max_side or ServeOptions.max_side, max_frames=args.max_frames or ServeOptions.max_frames)
+    return _built(ServeOptions, **fields)
+
+
+def apply_recorded(args, recorded) -> None:
+    """Puts the options of a settings file into the parsed flags (`--settings-from`), in place.
+
+    The recorded options replace the flags' values; the input, output,
+    `--weights` and `--guide` stay as given.
+    """
+    from deepdream.settings import channel_text
+
+    args.layer = [recorded.engine.layers]
+    args.channel = None if recorded.engine.channel is None else recorded.engine.channel
+    if recorded.channels:
+        args.channel = channel_flag(channel_text(recorded.channels))
+    for options in (recorded.dream, recorded.engine, recorded.extra):
+        if options is None:
+            continue
+        for field in dataclasses.fields(options):
+            if field.name in ("layers", "channel", "guide", "weights", "channels") or not field.metadata["recorded"]:
+                continue
+            value = getattr(options, field.name)
+            setattr(args, DESTS.get(field.name, field.name), (not value) if field.name == "flow" else value)
+    if recorded.mode != "render":
+        args.param, args.noise = "pixel", None
+
+
+def flagged(error: ValueError, cls) -> ValueError:
+    """`error` with each "`field`" of `cls` named by its flag, as a person typed it."""
+    flags = {field.name: flag_name(field) for field in dataclasses.fields(cls)}
+    return ValueError(re.sub(r"`(\w+)`", lambda m: flags.get(m.group(1), m.group(0)), str(error)))
+
+
+class ProgressBar:
+    """A tqdm bar on stderr fed by a job's `Progress`; created at the first report, closed by `close()`.
+
+    Args:
+        describe: `describe(total) -> str`, the bar's label once the total is known.
+        unit: what is counted.
+        bar_format: tqdm's `bar_format`. Defaults to tqdm's own.
+    """
+
+    def __init__(self, describe, unit: str, bar_format: str | None = None):
+        self.describe, self.unit, self.bar_format = describe, unit, bar_format
+        self.bar = None
+
+    def __call__(self, progress) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=progress.total, desc=self.describe(progress.total), unit=self.unit,
+                            file=sys.stderr, bar_format=self.bar_format, initial=max(0, progress.done - 1))
+        if progress.loss is not None:
+            self.bar.set_postfix(loss=f"{progress.loss:.3f}", refresh=False)
+        self.bar.update(progress.done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def progress_bar(args, kind: str) -> ProgressBar | None:
+    """The bar of a job's progress, or `None` with `--quiet`; `kind` is "steps", "images" or "frames".
+
+    Steps: `3 octaves:  45%|███▌    | 27/60 [00:40<00:49, 1.49s/step, loss=1.234]`.
+    """
+    if args.quiet:
+        return None
+    if kind == "steps":
+        steps = max(1, args.steps)
+        return ProgressBar(lambda total: f"{max(1, total // steps)} octave{'s' * (total // steps > 1)}", "step")
+    formats = {"images": "{desc}: {n}/{total} |{bar}| {rate_inv_fmt}, {elapsed} elapsed, ETA {remaining} {postfix}",
+               "frames": "{desc}: {n}/{total} |{bar}| {rate_inv_fmt} ETA {remaining}"}
+    return ProgressBar(lambda total: kind, kind[:-1], formats.get(kind))
+
+
+def hooks(args, kind: str):
+    """`(hooks, bar)`: the job's hooks that drive a progress bar and print messages on stderr, and the bar."""
+    from deepdream.jobs import Hooks
+
+    bar = progress_bar(args, kind)
+    return Hooks(on_progress=bar, on_message=None if args.quiet else say), bar
+
+
+def say(text: str) -> None:
+    """Prints `deepdream: TEXT` on stderr."""
+    print(f"deepdream: {text}", file=sys.stderr)
+
+
+
+def _fields_from(args, cls, skip: tuple[str, ...] = ()) -> dict:
+    values = {}
+    for field in dataclasses.fields(cls):
+        dest = DESTS.get(field.name, field.name)
+        if field.name in skip or not hasattr(args, dest):
+            continue
+        value = getattr(args, dest)
+        values[field.name] = (not value) if field.name == "flow" else value
+    return values
+
+
+def _built(cls, **fields):
+    try:
+        return cls(**fields)
+    except ValueError as error:
+        raise flagged(error, cls) from None
+
+
+def _flag_type(hint):
+    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] or [hint]
+    return {int: int, float: float, str: str}.get(kinds[0], str)
+
+
+def check_gallery_flags(args) -> None:
+    """Raises `ValueError` when a channel list is given to a mode that is not a render from noise."""
+    if isinstance(args.channel, ChannelList):
+        raise ValueError("A channel list or range renders a gallery from noise: add --noise WxH, or give one channel.")
 

@@ -21,17 +21,17 @@ def applies(args) -> bool:
 
 def run(args) -> int:
     """Dreams every input on Ray into the output folder, as the local batch mode does; exit 2 if any failed."""
-    from deepdream import settings
+    from deepdream.batch import collect_inputs
     from deepdream.distributed import dream_files_on_ray, import_ray
 
     ray = import_ray()  # before any work: says how to install it
-    sources, output_dir = cli_batch.prepare(args)
+    cli_options.check_gallery_flags(args)
+    engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
+    folder = cli_batch.output_dir(args)
+    sources = collect_inputs(args.inputs)
     if args.quiet:
         ray.data.DataContext.get_current().enable_progress_bars = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
-    report = dream_files_on_ray(
-        sources, output_dir, cli_options.engine_options(args), cli_options.dream_options(args),
-        address=args.ray, workers=args.workers, gpus_per_worker=args.gpus_per_worker, max_side=args.max_side,
-        recorded=settings.build(args, "still", args.precision),
-    )
+    report = dream_files_on_ray(sources, folder, engine, dream, address=args.ray, workers=args.workers,
+                                gpus_per_worker=args.gpus_per_worker)
     return cli_batch.report_failures(report.failed, len(report.written))

@@ -1,8 +1,7 @@
-"""`python -m deepdream IMAGE`: dream on one image file."""
+"""`python -m deepdream IMAGE`: dream on one image file (`deepdream.jobs.dream_still`)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from deepdream import cli_options
@@ -22,21 +21,18 @@ def run(args) -> int:
     """Dreams on `args.inputs[0]` and writes `-o` or `<stem>_dream<suffix>`."""
     if not args.inputs:
         raise ValueError("no INPUT image given: python -m deepdream IMAGE (see --help)")
-    cli_options.check_numbers(args)
-    source = Path(args.inputs[0])
-    output = Path(args.output) if args.output else Path(f"{source.stem}_dream{source.suffix}")
-    cli_options.refuse_overwriting_input(source, output)
-    from deepdream import settings
-    from inception_keras.images import check_output_path, save_image
+    from deepdream import jobs
 
-    check_output_path(output)
-    image = cli_options.load_input_image(source, args.max_side)
-    engine = cli_options.build_engine(args)
-    result = engine.dream(
-        image, **cli_options.dream_options(args),
-        on_step=None if args.quiet else cli_options.step_progress_bar(args.steps),
-    )
-    save_image(result, output, metadata=settings.image_metadata(settings.build(args, "still", engine.precision)))
+    cli_options.check_gallery_flags(args)
+    engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
+    source = Path(args.inputs[0])
+    output = Path(args.output) if args.output else Path(f"{source.stem}_dream{source.suffix or '.png'}")
+    hooks, bar = cli_options.hooks(args, "steps")
+    try:
+        jobs.dream_still(source, output, engine, dream, hooks=hooks)
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
-        print(f"deepdream: wrote {output}", file=sys.stderr)
+        cli_options.say(f"wrote {output}")
     return EXIT_OK

@@ -19,13 +19,11 @@ import dataclasses
 import cv2
 import numpy as np
 
+from deepdream.options import VideoOptions
+
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
-DEFAULT_PRESET = "medium"
-# The video mode's defaults, here (no Keras import) so `python -m deepdream --help` answers without loading a backend:
-# ascent steps on each later frame, and the share of the previous dream's residual carried along the flow.
-DEFAULT_FRAME_STEPS = 5
-DEFAULT_BLEND = 0.9
+DEFAULT_PRESET = VideoOptions.flow_preset
 # Ruder et al.'s thresholds: relative (of the squared flow lengths) and absolute (pixels squared).
 RELATIVE_TOLERANCE = 0.01
 ABSOLUTE_TOLERANCE = 0.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -17,7 +17,8 @@ DEFAULT_GALLERY_BATCH = 8
 
 def gallery(layer: str, channels: Sequence[int], size: tuple[int, int] = (128, 128), weights="imagenet",
             columns: int | None = None, renderer: Renderer | None = None,
-            batch_size: int = DEFAULT_GALLERY_BATCH, **render_options) -> np.ndarray:
+            batch_size: int = DEFAULT_GALLERY_BATCH,
+            on_render: Callable[[int, np.ndarray], None] | None = None, **render_options) -> np.ndarray:
     """Renders each of `channels` of `layer` from noise and returns one labelled grid image.
 
     Pixel renders run `batch_size` channels at a time as one batch
@@ -32,6 +33,8 @@ def gallery(layer: str, channels: Sequence[int], size: tuple[int, int] = (128, 1
         renderer: a `Renderer` of `layer` to reuse. Defaults to a new one.
         batch_size: channels rendered together; 1 renders one by one.
             Defaults to `DEFAULT_GALLERY_BATCH`.
+        on_render: called as `on_render(channel, image)` as each render is
+            finished. Defaults to `None`.
         **render_options: keyword arguments of `Renderer.render` (`param`,
             `octaves`, `lapnorm`, `steps`, `seed`, ...).
 
@@ -55,9 +58,13 @@ def gallery(layer: str, channels: Sequence[int], size: tuple[int, int] = (128, 1
             if index:
                 warnings.simplefilter("ignore")  # the first group gave any warning (a capped octave count) once
             if batch_size == 1:
-                renders.append(renderer.render(group[0], size, **options))
+                images = [renderer.render(group[0], size, **options)]
             else:
-                renders += renderer.render_batch(group, size, **options)
+                images = renderer.render_batch(group, size, **options)
+        for channel, image in zip(group, images):
+            if on_render is not None:
+                on_render(channel, image)
+        renders += images
     return grid_image(renders, [f"{layer}:{channel}" for channel in channels], columns)
 
 

@@ -1,79 +1,104 @@
 """Reproducible settings: what made a dream, stored in the file it wrote and read back.
 
-Every image or video the command line or the web page writes carries one JSON
-object: the layers, channel, the guide's SHA-256, octaves, octave scale,
-steps, step size, jitter, Laplacian normalisation, seed, the precision the
-network ran in (resolved, never "auto"), the weights and their SHA-256, and
-the package version. Images hold it in a PNG text chunk named `deepdream`
+Every image or video a job writes carries one JSON object: the fields of the
+run's options (`deepdream.options`: the dream's, the engine's and the mode's),
+the precision the network ran in (resolved, never "auto"), the guide's and
+the weights' SHA-256, the package version and the settings' `format`. Images hold it in a PNG text chunk named `deepdream`
 (JPEG, WebP, TIFF: EXIF ImageDescription; JPEG also its comment), videos in
 the container's `comment` tag.
 
-`build` makes the object from the parsed flags, `image_metadata` and
+`build` makes the object from the options, `image_metadata` and
 `video_metadata` turn it into what `save_image` and `write_video` store,
-`read` reads it from a file, `apply` puts it back into the flags
-(`--settings-from`), `describe` prints it (`--show-settings`) and
-`command_line` writes the equivalent command.
+`read` reads it from a file and checks every field through the options
+(settings arrive inside images anyone can send), `options_of` gives the
+options back (`--settings-from`), `describe` prints it (`--show-settings`)
+and `command_line` writes the equivalent command.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
-import os
 import shlex
-import warnings
 from pathlib import Path
+
+from deepdream.options import (
+    DEFAULT_LAYERS,
+    RENDER_LAYER,
+    DreamOptions,
+    EngineOptions,
+    RenderOptions,
+    VideoOptions,
+    ZoomOptions,
+    flag_name,
+)
+from inception_keras.files import file_sha256, keras_home
 
 SETTINGS_KEY = "deepdream"
 VIDEO_TAG = "comment"
-# The flags every mode records, in the order `describe` prints them (plus `layers` and `channel`).
-DREAM_FIELDS = ("octaves", "octave_scale", "steps", "step_size", "jitter", "lapnorm", "seed")
-ENGINE_FIELDS = ("precision", "tile_size", "max_side")
-MODE_FIELDS = {
-    "still": (),
-    "render": ("noise", "param"),
-    "video": ("frame_steps", "blend", "no_flow", "flow_preset", "max_frames"),
-    "zoom": ("frame_steps", "zoom_frames", "zoom", "rotate", "fps"),
-}
+# 1: written by 0.1.0 (no `format` key); 2: the fields of `deepdream.options`, with `format`.
+FORMAT = 2
+MODE_OPTIONS = {"still": None, "render": RenderOptions, "video": VideoOptions, "zoom": ZoomOptions}
+# What a settings object holds besides the options' fields.
+IDENTITY_FIELDS = ("format", "version", "mode", "guide_sha256", "weights", "weights_sha256")
+# A settings file is JSON of a dozen fields: anything far larger or deeper is not one.
+MAX_SETTINGS_BYTES = 64 * 1024
+MAX_NESTING = 4
 
 
-def build(args, mode: str, precision: str, dream_options: dict | None = None) -> dict:
-    """The settings of a run, from its parsed flags.
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """The options a file's settings hold, checked: what `--settings-from` repeats.
+
+    Attributes:
+        mode: "still", "render", "video" or "zoom".
+        engine: the engine's options (`guide` and `weights` are `None`: the
+            file holds their names and hashes, not the files).
+        dream: the dream's options.
+        extra: the mode's own options (`RenderOptions`, `VideoOptions`,
+            `ZoomOptions`), `None` for a still.
+        channels: a gallery's channels, else `None`.
+        settings: the settings as read.
+    """
+
+    mode: str
+    engine: EngineOptions
+    dream: DreamOptions
+    extra: object
+    channels: tuple[int, ...] | None
+    settings: dict
+
+
+def build(mode: str, engine: EngineOptions, dream: DreamOptions, precision: str, extra=None) -> dict:
+    """The settings of a run, from its options.
 
     Args:
-        args: the parsed flags of `python -m deepdream` (or the web page's,
-            which builds the same namespace).
         mode: `"still"`, `"render"`, `"video"` or `"zoom"`.
+        engine: the engine's options.
+        dream: the options the dream ran with (a Fourier render's own steps:
+            `RenderOptions.dream_for`).
         precision: the precision the network ran in (`DeepDream.precision`).
-        dream_options: the options actually passed to the dream or render,
-            when they differ from the flags (a Fourier render's own steps).
-            Defaults to the flags.
+        extra: the mode's own options (`RenderOptions`, `VideoOptions`,
+            `ZoomOptions`). Defaults to `None`.
 
     Returns:
         A JSON-serialisable dict.
     """
     import inception_keras
-    from deepdream.engine import DEFAULT_LAYERS
 
-    if mode not in MODE_FIELDS:
-        raise ValueError(f"`mode` must be one of {', '.join(MODE_FIELDS)}. Received: mode={mode!r}")
-    options = {name: getattr(args, name) for name in DREAM_FIELDS}
-    options.update({k: v for k, v in (dream_options or {}).items() if k in DREAM_FIELDS and v is not None})
-    channel = args.channel
-    settings = dict(
-        version=inception_keras.__version__,
-        mode=mode,
-        layers=",".join(args.layer) if args.layer else (_render_layer() if mode == "render" else DEFAULT_LAYERS),
-        channel=channel if channel is None or isinstance(channel, int) else _channel_text(channel),
-        guide_sha256=file_sha256(args.guide) if args.guide else None,
-        **options,
-        precision=precision,
-        tile_size=args.tile_size,
-        max_side=args.max_side,
-        weights=weights_name(args.weights),
-        weights_sha256=weights_sha256(args.weights),
-    )
-    settings.update({name: getattr(args, name) for name in MODE_FIELDS[mode]})
+    if mode not in MODE_OPTIONS:
+        raise ValueError(f"`mode` must be one of {', '.join(MODE_OPTIONS)}. Received: mode={mode!r}")
+    channels = getattr(extra, "channels", None)
+    recorded_engine = engine.as_dict(recorded_only=True)
+    recorded_engine.update(precision=precision, channel=channel_text(channels) if channels else engine.channel)
+    if mode == "render" and engine.layers == DEFAULT_LAYERS:
+        recorded_engine["layers"] = RENDER_LAYER
+    settings = dict(format=FORMAT, version=inception_keras.__version__, mode=mode,
+                    guide_sha256=file_sha256(engine.guide) if engine.guide else None, **recorded_engine,
+                    **dream.as_dict(recorded_only=True),
+                    weights=weights_name(engine.weights), weights_sha256=weights_sha256(engine.weights))
+    if extra is not None:
+        settings.update(extra.as_dict(recorded_only=True))
     return settings
 
 
@@ -107,58 +132,120 @@ def read(path) -> dict:
     if not text:
         raise ValueError(f"{path} carries no deepdream settings (it was not written by deepdream, "
                          "or its metadata was stripped).")
+    return parse(text, path)
+
+
+def parse(text: str, source="the settings") -> dict:
+    """Checks the JSON text of settings and returns it as a dict (see `options_of`).
+
+    Raises:
+        ValueError: not JSON, too large or deep, or a field of the wrong
+            type, out of range, unknown, or of another mode (one line that
+            names the field).
+    """
+    if len(text) > MAX_SETTINGS_BYTES:
+        raise ValueError(f"The deepdream settings in {source} are {len(text)} bytes; settings are at most "
+                         f"{MAX_SETTINGS_BYTES}.")
     try:
-        settings = json.loads(text)
-    except ValueError:
+        settings = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         settings = None
-    if not isinstance(settings, dict) or settings.get("mode") not in MODE_FIELDS or "layers" not in settings:
-        raise ValueError(f"The deepdream settings in {path} are damaged; they cannot be read.")
+    if not isinstance(settings, dict) or settings.get("mode") not in MODE_OPTIONS or "layers" not in settings:
+        raise ValueError(f"The deepdream settings in {source} are damaged; they cannot be read.")
+    if _depth(settings) > MAX_NESTING:
+        raise ValueError(f"The deepdream settings in {source} are nested too deeply to be settings.")
+    try:
+        options_of(settings)
+    except ValueError as error:
+        raise ValueError(f"The deepdream settings in {source} cannot be used: {error}") from None
     return settings
 
 
-def apply(args, settings: dict) -> None:
-    """Puts `settings` into the parsed flags `args` (`--settings-from`), in place.
+def options_of(settings: dict) -> Recorded:
+    """The checked options of `settings` (a dict from `parse`, or from a 0.1.0 file).
 
-    The recorded options replace the flags' values; the input, output,
-    `--weights` and `--guide` stay as given. A recorded guide must be given
-    again with `--guide` (its SHA-256 is checked); weights whose SHA-256
-    differs from the recorded one, random weights and another package
-    version give a warning.
+    Every field goes through the options' own checks, so a string for a
+    number, `"false"` for a bool, a number out of range, an unknown field or
+    one of another mode is refused. Files of format 1 (0.1.0) are upgraded:
+    `no_flow` becomes `flow`, `zoom_frames` becomes `frames`.
+
+    Raises:
+        ValueError: naming the field.
+    """
+    settings = _upgraded(settings)
+    if settings.get("format") != FORMAT:
+        raise ValueError(f"`format` must be 1 or {FORMAT}. Received: format={settings.get('format')!r}")
+    mode = settings["mode"]
+    extra_class = MODE_OPTIONS[mode]
+    classes = [EngineOptions, DreamOptions] + ([extra_class] if extra_class else [])
+    known = set(IDENTITY_FIELDS)
+    for cls in classes:
+        known |= {f.name for f in dataclasses.fields(cls) if f.metadata.get("recorded", True)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        owners = [name for name, cls in MODE_OPTIONS.items() if cls and unknown[0] in {
+            f.name for f in dataclasses.fields(cls)}]
+        belongs = f" (it belongs to {owners[0]} settings)" if owners else ""
+        raise ValueError(f"`{unknown[0]}` is not a field of {mode} settings{belongs}.")
+    for name in ("version", "weights"):
+        if not isinstance(settings.get(name), (str, type(None))):
+            raise ValueError(f"`{name}` must be text. Received: {name}={settings[name]!r}")
+    for name in ("guide_sha256", "weights_sha256"):
+        value = settings.get(name)
+        if value is not None and not (isinstance(value, str) and len(value) == 64
+                                      and all(c in "0123456789abcdef" for c in value)):
+            raise ValueError(f"`{name}` must be a SHA-256 in hex. Received: {name}={value!r}")
+    channel, channels = settings.get("channel"), None
+    if isinstance(channel, str) and mode == "render":
+        from deepdream.channels import parse_channels
+
+        channels, channel = tuple(parse_channels(channel)), None
+
+    def fields_of(cls, **fixed):
+        names = {f.name for f in dataclasses.fields(cls) if f.metadata.get("recorded", True)}
+        return cls(**{**{name: settings[name] for name in names if name in settings}, **fixed})
+
+    engine = fields_of(EngineOptions, channel=channel)
+    extra = None
+    if extra_class is RenderOptions:
+        extra = fields_of(RenderOptions, channels=channels)
+    elif extra_class is not None:
+        extra = fields_of(extra_class)
+    return Recorded(mode, engine, fields_of(DreamOptions), extra, channels, settings)
+
+
+def check_sources(settings: dict, guide, weights) -> list[str]:
+    """Checks the guide and weights given to repeat `settings`; returns warnings to show.
+
+    A recorded guide must be given again (its SHA-256 is checked); weights
+    whose SHA-256 differs from the recorded one, random weights and another
+    package version give a warning.
 
     Raises:
         ValueError: a guided dream without its guide, or with another image.
     """
-    from deepdream.channels import channel_flag
-
-    args.layer = [settings["layers"]]
-    channel = settings.get("channel")
-    args.channel = None if channel is None else channel_flag(str(channel))
-    for name in DREAM_FIELDS + ENGINE_FIELDS + MODE_FIELDS[settings["mode"]]:
-        if name in settings:
-            setattr(args, name, settings[name])
-    if settings["mode"] != "render":
-        args.param, args.noise = "pixel", None
-    recorded_guide = settings.get("guide_sha256")
-    if recorded_guide and not args.guide:
-        raise ValueError(f"These settings were guided by an image (SHA-256 {recorded_guide[:16]}...): "
-                         "give it with --guide.")
-    if recorded_guide and file_sha256(args.guide) != recorded_guide:
-        raise ValueError(f"--guide {args.guide} is not the recorded guide (SHA-256 {recorded_guide[:16]}...).")
-    if not recorded_guide and args.guide:
-        raise ValueError("These settings record no guide: drop --guide to repeat them.")
     import inception_keras
 
-    recorded_weights = settings.get("weights_sha256")
+    recorded_guide = settings.get("guide_sha256")
+    if recorded_guide and not guide:
+        raise ValueError(f"These settings were guided by an image (SHA-256 {recorded_guide[:16]}...): "
+                         "give it with --guide.")
+    if recorded_guide and file_sha256(guide) != recorded_guide:
+        raise ValueError(f"--guide {guide} is not the recorded guide (SHA-256 {recorded_guide[:16]}...).")
+    if not recorded_guide and guide:
+        raise ValueError("These settings record no guide: drop --guide to repeat them.")
+    warnings = []
     if settings.get("weights") == "none":
-        warnings.warn("these settings were dreamed with random weights (--weights none), which differ every run: "
-                      "the dream will differ.", stacklevel=2)
-    elif recorded_weights != weights_sha256(args.weights):
-        warnings.warn(f"the weights differ from the recorded ones ({settings.get('weights')}, SHA-256 "
-                      f"{str(recorded_weights)[:16]}...): the dream will differ; pass those with --weights.",
-                      stacklevel=2)
+        warnings.append("these settings were dreamed with random weights (--weights none), which differ every "
+                        "run: the dream will differ.")
+    elif settings.get("weights_sha256") != weights_sha256(weights):
+        warnings.append(f"the weights differ from the recorded ones ({settings.get('weights')}, SHA-256 "
+                        f"{str(settings.get('weights_sha256'))[:16]}...): the dream will differ; pass those "
+                        "with --weights.")
     if settings.get("version") != inception_keras.__version__:
-        warnings.warn(f"these settings were recorded by version {settings.get('version')}, this is "
-                      f"{inception_keras.__version__}: the dream may differ.", stacklevel=2)
+        warnings.append(f"these settings were recorded by version {settings.get('version')}, this is "
+                        f"{inception_keras.__version__}: the dream may differ.")
+    return warnings
 
 
 def describe(settings: dict) -> str:
@@ -170,35 +257,32 @@ def describe(settings: dict) -> str:
 
 def command_line(settings: dict, input_name: str = "photo.jpg", output: str | None = None) -> str:
     """The `python -m deepdream ...` command that repeats `settings` on `input_name`."""
+    recorded = options_of(settings)
     words = ["python", "-m", "deepdream"]
-    if settings["mode"] != "render":
+    if recorded.mode != "render":
         words.append(input_name)
-    words += ["--layer", settings["layers"]]
-    if settings.get("channel") is not None:
-        words += ["--channel", str(settings["channel"])]
+    words += ["--layer", recorded.engine.layers]
+    channel = settings.get("channel")
+    if channel is not None:
+        words += ["--channel", str(channel)]
     if settings.get("guide_sha256"):
         words += ["--guide", "GUIDE"]
-    for name in DREAM_FIELDS + ENGINE_FIELDS + MODE_FIELDS[settings["mode"]]:
-        value = settings.get(name)
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            words += [flag] if value else []
-        elif value is not None:
-            words += [flag, str(value)]
+    for options in (recorded.dream, recorded.engine, recorded.extra):
+        if options is None:
+            continue
+        for field in dataclasses.fields(options):
+            if field.name in ("layers", "channel", "guide", "weights", "channels") or not field.metadata["recorded"]:
+                continue
+            value, flag = getattr(options, field.name), flag_name(field)
+            if isinstance(value, bool):
+                words += [flag] if value != field.default else []
+            elif value is not None:
+                words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     weights = settings.get("weights")
     words += ["--weights", "WEIGHTS" if weights not in ("imagenet", "none", None) else str(weights or "none")]
     if output:
         words += ["-o", output]
     return " ".join(shlex.quote(word) for word in words)
-
-
-def file_sha256(path) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def weights_name(weights) -> str:
@@ -215,25 +299,43 @@ def weights_sha256(weights) -> str | None:
     if weights == "imagenet":
         from inception_keras.weights import IMAGENET_WEIGHTS
 
-        home = os.path.expanduser(os.environ.get("KERAS_HOME") or "~/.keras")
-        path = Path(home, "models", IMAGENET_WEIGHTS[False][0])
+        path = keras_home() / "models" / IMAGENET_WEIGHTS[False][0]
         return file_sha256(path) if path.is_file() else None
     path = Path(weights)
     return file_sha256(path) if path.is_file() else None
 
 
-def _render_layer() -> str:
-    from deepdream.cli_render import RENDER_LAYER
-
-    return RENDER_LAYER
-
-
-def _channel_text(channels) -> str:
+def channel_text(channels) -> str:
     """`0-15` for a run of channels, else a comma list: what `--channel` takes."""
     channels = list(channels)
     if channels == list(range(channels[0], channels[-1] + 1)) and len(channels) > 1:
         return f"{channels[0]}-{channels[-1]}"
     return ",".join(str(c) for c in channels)
+
+
+def _upgraded(settings: dict) -> dict:
+    """Settings of format 1 (0.1.0) in today's fields; others unchanged."""
+    if "format" in settings:
+        return settings
+    settings = {**settings, "format": FORMAT}
+    if "no_flow" in settings:
+        no_flow = settings.pop("no_flow")
+        settings["flow"] = (not no_flow) if isinstance(no_flow, bool) else no_flow
+    if "zoom_frames" in settings:
+        settings["frames"] = settings.pop("zoom_frames")
+    return settings
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number settings take")
+
+
+def _depth(value, level: int = 0) -> int:
+    if isinstance(value, dict):
+        return max([_depth(item, level + 1) for item in value.values()], default=level + 1)
+    if isinstance(value, list):
+        return max([_depth(item, level + 1) for item in value], default=level + 1)
+    return level
 
 
 def _shown(value) -> str:

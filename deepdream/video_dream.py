@@ -36,10 +36,10 @@ from keras import ops
 
 from deepdream import ascent, flow_ops
 from deepdream import flow as optical
+from deepdream.options import DreamOptions, VideoOptions
 from deepdream.pipelining import read_ahead
 
-DEFAULT_FRAME_STEPS, DEFAULT_BLEND = optical.DEFAULT_FRAME_STEPS, optical.DEFAULT_BLEND
-DREAM_OPTIONS = dict(octaves=4, octave_scale=1.4, steps=20, step_size=0.01, jitter=32, lapnorm=False, seed=0)
+DEFAULT_FRAME_STEPS, DEFAULT_BLEND = VideoOptions.frame_steps, VideoOptions.blend
 Flows = tuple[np.ndarray, np.ndarray]  # (backward, forward), as `deepdream.flow.flows_between` gives them
 
 
@@ -75,7 +75,7 @@ class FrameDreamer:
                 f"`flow_preset` must be one of {', '.join(optical.DIS_PRESETS)}. Received: {flow_preset!r}"
             )
         self.engine = engine
-        self.dream_options = {**DREAM_OPTIONS, **(dream_options or {})}
+        self.dream_options = {**DreamOptions().engine_kwargs(), **(dream_options or {})}
         self.frame_steps = frame_steps
         self.blend = blend
         self.flow = flow

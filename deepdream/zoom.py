@@ -12,9 +12,11 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from deepdream.colors import keep_colors
+from deepdream.options import DreamOptions, ZoomOptions
 
-DEFAULT_ZOOM = 1.05
-DEFAULT_ZOOM_STEPS = 5
+DEFAULT_ZOOM = ZoomOptions.zoom
+DEFAULT_ZOOM_STEPS = ZoomOptions.frame_steps
 
 
 def zoom_image(image: np.ndarray, zoom: float = DEFAULT_ZOOM, rotate: float = 0.0) -> np.ndarray:
@@ -31,7 +33,7 @@ def zoom_image(image: np.ndarray, zoom: float = DEFAULT_ZOOM, rotate: float = 0.
 
 
 def zoom_frames(engine, image: np.ndarray, frames: int, zoom: float = DEFAULT_ZOOM, rotate: float = 0.0,
-                dream_options: dict | None = None, frame_steps: int = DEFAULT_ZOOM_STEPS,
+                dream: DreamOptions | None = None, frame_steps: int = DEFAULT_ZOOM_STEPS,
                 previous: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Yields the `frames` uint8 frames of a zoom animation into `image`.
 
@@ -41,26 +43,32 @@ def zoom_frames(engine, image: np.ndarray, frames: int, zoom: float = DEFAULT_ZO
         frames: number of frames to yield.
         zoom: scale from one frame to the next. Defaults to 1.05.
         rotate: degrees turned from one frame to the next. Defaults to 0.
-        dream_options: keyword arguments of `DeepDream.dream` for the first
-            frame; `step_size`, `jitter`, `lapnorm` and `seed` also drive the
-            later frames. Defaults to the still-image settings.
+        dream: the dream of the first frame; its `step_size`, `jitter`,
+            `lapnorm` and `seed` also drive the later frames, and
+            `original_colors` keeps the still's colours in every frame.
+            Defaults to `DreamOptions()`.
         frame_steps: ascent steps on each later frame. Defaults to 5.
         previous: a frame yielded earlier: continue after it (a resumed job)
             instead of starting with a full dream of `image`. Defaults to `None`.
     """
-    from deepdream.video_dream import DREAM_OPTIONS, to_uint8  # Keras loads with the dream, not the parser
+    from deepdream.video_dream import to_uint8  # Keras loads with the dream, not the parser
 
-    options = {**DREAM_OPTIONS, **(dream_options or {})}
+    dream = dream or DreamOptions()
+    options = dream.engine_kwargs()
     if frame_steps < 1:
         raise ValueError(f"`frame_steps` must be at least 1. Received: frame_steps={frame_steps}")
     check_zoom(zoom, rotate)
     current = None if previous is None else np.asarray(previous, np.float32)
     for _ in range(frames):
         if current is None:
+            start = image
             current = engine.dream(image, **options).astype(np.float32)
         else:
-            current = np.clip(engine.refine(zoom_image(current, zoom, rotate), frame_steps, options["step_size"],
-                                            options["jitter"], options["lapnorm"], options["seed"]), 0.0, 255.0)
+            start = zoom_image(current, zoom, rotate)
+            current = np.clip(engine.refine(start, frame_steps, options["step_size"], options["jitter"],
+                                            options["lapnorm"], options["seed"]), 0.0, 255.0)
+        if dream.original_colors:
+            current = keep_colors(to_uint8(current), to_uint8(start)).astype(np.float32)
         yield to_uint8(current)
 
 

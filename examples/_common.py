@@ -2,7 +2,7 @@
 
 import argparse
 
-from deepdream.cli import weights_flag
+from deepdream.cli_options import weights_flag
 
 
 def add_weights_argument(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -27,3 +28,17 @@ def atomic_path(path) -> Iterator[Path]:
         os.replace(temp_path, path)
     finally:
         temp_path.unlink(missing_ok=True)
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, as hex, read in 4 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def keras_home() -> Path:
+    """Keras's home folder: `$KERAS_HOME`, read when called, else `~/.keras`."""
+    return Path(os.path.expanduser(os.environ.get("KERAS_HOME") or "~/.keras"))

@@ -14,14 +14,13 @@ takes most of the loading time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from inception_keras.files import atomic_path
+from inception_keras.files import atomic_path, file_sha256, keras_home
 from inception_keras.folding import fold_layer_arrays, is_folded
 
 WEIGHTS_BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
@@ -80,7 +79,7 @@ def imagenet_weights_path(include_top: bool, mirror: str | None = None, cache_di
     file_name, md5 = IMAGENET_WEIGHTS[bool(include_top)]
     base = mirror or os.environ.get(MIRROR_ENV_VAR) or WEIGHTS_BASE_URL
     url = base.rstrip("/") + "/" + file_name
-    cache_dir = os.path.expanduser(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras")
+    cache_dir = os.path.expanduser(cache_dir) if cache_dir else str(keras_home())
     os.makedirs(cache_dir, exist_ok=True)
     try:
         return keras.utils.get_file(
@@ -155,14 +154,9 @@ def folded_cache_path(path) -> Path:
     `~/.keras/...`); the name holds the file's SHA-256 and the Keras and NumPy
     versions, so a changed file or library never reads a stale cache.
     """
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 22), b""):
-            digest.update(chunk)
-    home = os.path.expanduser(os.environ.get("KERAS_HOME") or "~/.keras")
-    name = (f"folded-{digest.hexdigest()[:32]}-keras{keras.__version__}-numpy{np.__version__}"
+    name = (f"folded-{file_sha256(path)[:32]}-keras{keras.__version__}-numpy{np.__version__}"
             f"-v{_FOLDED_CACHE_FORMAT}.npz")
-    return Path(home, "cache", "inception_keras", name)
+    return keras_home() / "cache" / "inception_keras" / name
 
 
 def _folded_file_layers(path: str) -> list[tuple[str, list[np.ndarray]]]:

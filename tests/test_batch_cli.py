@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepdream.batch import collect_inputs, dream_files, output_path_for
+from deepdream.batch import collect_inputs, output_path_for
+from deepdream.jobs import dream_batch
+from deepdream.options import DreamOptions, EngineOptions
 from deepdream.cli import main
 from inception_keras.images import load_image
 
@@ -105,7 +107,7 @@ def test_one_engine_serves_every_file(tmp_path, grace_hopper):
     seen = []
     out = tmp_path / "out"
     out.mkdir()
-    report = dream_files(engine, [*sources, tiny], out, dict(octaves=1, steps=1),
+    report = dream_batch([*sources, tiny], out, EngineOptions(), DreamOptions(octaves=1, steps=1), dreamer=engine,
                          on_file=lambda source, error: seen.append((source.name, error is None)))
     assert seen == [("0.png", True), ("1.png", True), ("tiny.png", False)]
     assert report.written == [out / "0_dream.png", out / "1_dream.png"]

@@ -76,15 +76,11 @@ def test_bad_settings_files_give_one_line(tmp_path, content, small_photo, capsys
 
 
 def test_a_guided_dream_needs_its_guide(small_photo):
-    import argparse
-
     recorded = {"mode": "still", "layers": "mixed4", "guide_sha256": "ab" * 32}
-    args = argparse.Namespace(guide=None, weights=None)
     with pytest.raises(ValueError, match="--guide"):
-        settings.apply(args, recorded)
-    args.guide = str(small_photo)
+        settings.check_sources(recorded, guide=None, weights=None)
     with pytest.raises(ValueError, match="not the recorded guide"):
-        settings.apply(args, recorded)
+        settings.check_sources(recorded, guide=str(small_photo), weights=None)
 
 
 def test_renders_and_batches_record_their_settings(tmp_path, small_photo):
