@@ -9,6 +9,7 @@ puts the options of a settings file (`--settings-from`) into the flags.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import re
 import sys
@@ -38,7 +39,7 @@ def weights_flag(text: str) -> str | None:
 
 
 def add_option_flags(parser, cls, skip: tuple[str, ...] = (), defaults: dict | None = None) -> None:
-    """Adds a flag for each field of the options class `cls`, but those in `skip` or already added.
+    """Adds a flag for each field of the options class `cls`, but those in `skip` or added already.
 
     Args:
         parser: an argparse parser or argument group.
@@ -49,24 +50,25 @@ def add_option_flags(parser, cls, skip: tuple[str, ...] = (), defaults: dict | N
     """
     defaults = defaults or {}
     hints = typing.get_type_hints(cls)
-    taken = set(getattr(parser, "_option_string_actions", {}))
     for field in dataclasses.fields(cls):
         flag = flag_name(field)
-        if field.name in skip or flag in taken:
+        if field.name in skip:
             continue
         dest = DESTS.get(field.name, field.name)
         default = defaults.get(field.name, field.default)
         help_text = field.metadata["help"]
         if field.name == "layers":
-            parser.add_argument(flag, dest=dest, action="append", metavar="NAME[:WEIGHT]",
-                                help=f"{help_text} (default: {field.default})")
+            flags = dict(action="append", metavar="NAME[:WEIGHT]", help=f"{help_text} (default: {field.default})")
         elif hints[field.name] is bool:
-            parser.add_argument(flag, dest=dest, action="store_true", help=help_text)
+            flags = dict(action="store_true", help=help_text)
         else:
             kind = FLAG_TYPES.get(field.name, weights_flag if field.name == "weights" else _flag_type(
                 hints[field.name]))
-            parser.add_argument(flag, dest=dest, type=kind, default=default, choices=field.metadata["choices"],
-                                help=help_text)
+            flags = dict(type=kind, default=default, choices=field.metadata["choices"], help=help_text)
+        try:
+            parser.add_argument(flag, dest=dest, **flags)
+        except argparse.ArgumentError:  # a flag two options share (--frame-steps, --fps): added once
+            continue
 
 
 def engine_options(args) -> EngineOptions:

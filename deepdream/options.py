@@ -267,7 +267,7 @@ def _check_range(field: dataclasses.Field, value) -> None:
     if meta.get("below") is not None:
         high = ("below", meta["below"], value < meta["below"])
     if (low and not low[2]) or (high and not high[2]):
-        bounds = " and ".join(f"{words} {_number(bound)}" for words, bound, _ in (low, high) if words)
+        bounds = " and ".join(f"{words} {_number(bound)}" for words, bound, _ in filter(None, (low, high)))
         raise ValueError(f"`{name}` must be {bounds}. Received: {name}={value!r}")
 
 

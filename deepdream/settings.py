@@ -150,7 +150,8 @@ def parse(text: str, source="the settings") -> dict:
         settings = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         settings = None
-    if not isinstance(settings, dict) or settings.get("mode") not in MODE_OPTIONS or "layers" not in settings:
+    if not isinstance(settings, dict) or not isinstance(settings.get("mode"), str) \
+            or settings["mode"] not in MODE_OPTIONS or "layers" not in settings:
         raise ValueError(f"The deepdream settings in {source} are damaged; they cannot be read.")
     if _depth(settings) > MAX_NESTING:
         raise ValueError(f"The deepdream settings in {source} are nested too deeply to be settings.")
@@ -323,6 +324,8 @@ def _upgraded(settings: dict) -> dict:
         settings["flow"] = (not no_flow) if isinstance(no_flow, bool) else no_flow
     if "zoom_frames" in settings:
         settings["frames"] = settings.pop("zoom_frames")
+    if settings["mode"] == "zoom" and settings.get("fps", 0) is None:  # 0.1.0 recorded a zoom's default 24 as None
+        del settings["fps"]
     return settings
 
 

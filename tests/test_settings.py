@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,3 +101,20 @@ def test_renders_and_batches_record_their_settings(tmp_path, small_photo):
                  "--seed", "5", "--weights", "none", "--quiet"]) == 0
     for written in sorted(out.iterdir()):
         assert written.suffix == ".jpg" and settings.read(written)["seed"] == 5
+
+
+def test_a_dream_written_by_0_1_0_repeats_within_one_level(trained_weights_path, tmp_path, capsys):
+    # tests/data/hopper_dream_0.1.0.png was dreamed by 0.1.0 (42bd0c1) from hopper_100x120.png with the
+    # trained weights: --layer mixed4:1.0 --octaves 2 --octave-scale 1.3 --steps 3 --step-size 0.02 --jitter 8
+    # --lapnorm --seed 5 --precision float32.
+    data = Path(__file__).parent / "data"
+    again = tmp_path / "again.png"
+    assert main([str(data / "hopper_100x120.png"), "--settings-from", str(data / "hopper_dream_0.1.0.png"),
+                 "--weights", str(trained_weights_path), "-o", str(again), "--quiet"]) == 0
+    assert "recorded by version 0.1.0" in capsys.readouterr().err  # the one warning: another version
+    old = np.asarray(Image.open(data / "hopper_dream_0.1.0.png"), np.float64)
+    new = np.asarray(Image.open(again), np.float64)
+    assert np.abs(new - old).max() <= 1.0, np.abs(new - old).max()
+    recorded = settings.read(again)
+    assert recorded["format"] == settings.FORMAT and recorded["original_colors"] is False
+    assert (recorded["layers"], recorded["seed"], recorded["lapnorm"]) == ("mixed4:1.0", 5, True)
