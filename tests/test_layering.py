@@ -107,7 +107,8 @@ def _is_private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-TREES = {path: ast.parse(path.read_text(), str(path)) for folder in FOLDERS for path in sorted((ROOT / folder).rglob("*.py"))}
+TREES = {path: ast.parse(path.read_text(), str(path))
+         for folder in FOLDERS for path in sorted((ROOT / folder).rglob("*.py"))}
 DEFINED = {path: _private_definitions(tree) for path, tree in TREES.items()}
 
 
