@@ -7,7 +7,16 @@ backend's logging before Keras loads.
 import importlib
 
 _EXPORTS = {
-    "DEFAULT_LAYERS": "deepdream.engine",
+    "DEFAULT_LAYERS": "deepdream.options",
+    "DreamOptions": "deepdream.options",
+    "EngineOptions": "deepdream.options",
+    "VideoOptions": "deepdream.options",
+    "ZoomOptions": "deepdream.options",
+    "RenderOptions": "deepdream.options",
+    "dream_still": "deepdream.jobs",
+    "dream_batch": "deepdream.jobs",
+    "dream_video": "deepdream.jobs",
+    "dream_zoom": "deepdream.jobs",
     "DeepDream": "deepdream.engine",
     "dream": "deepdream.engine",
     "LayerTerm": "deepdream.objectives",
@@ -22,7 +31,6 @@ _EXPORTS = {
     "write_video": "deepdream.video_io",
     "zoom_frames": "deepdream.zoom",
     "collect_inputs": "deepdream.batch",
-    "dream_files": "deepdream.batch",
     "load_image": "inception_keras.images",
     "save_image": "inception_keras.images",
 }

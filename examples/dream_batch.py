@@ -9,8 +9,8 @@ import argparse
 from pathlib import Path
 
 from _common import add_weights_argument
-from deepdream import DeepDream
-from deepdream.batch import collect_inputs, dream_files
+from deepdream import jobs
+from deepdream.options import DreamOptions, EngineOptions
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("inputs", nargs="+", help="images and folders of images")
@@ -21,8 +21,8 @@ args = parser.parse_args()
 
 output_dir = Path(args.output_dir)
 output_dir.mkdir(parents=True, exist_ok=True)
-engine = DeepDream(weights=args.weights)
-report = dream_files(engine, collect_inputs(args.inputs), output_dir, dict(octaves=3, steps=args.steps),
-                     on_file=lambda source, error: print(error or f"dreamed {source}"))
+report = jobs.dream_batch(args.inputs, output_dir, EngineOptions(weights=args.weights),
+                          DreamOptions(octaves=3, steps=args.steps),
+                          on_file=lambda source, error: print(error or f"dreamed {source}"))
 print(f"{len(report.written)} written, {len(report.failed)} failed")
 raise SystemExit(2 if report.failed else 0)
