@@ -24,10 +24,10 @@ QUEUE_SIZE = 3
 MAX_FRAMES = 4
 
 
-def small_dream(photo, seed: int = 0, steps: int = 2, size: int = 120) -> tuple:
+def small_dream(photo, seed: int = 0, steps: int = 2, size: int = 120, original_colors: bool = False) -> tuple:
     """The `/dream` inputs: photo, layers, layer weights, channel, guide, lapnorm, octaves, steps,
-    step size, jitter, seed, largest side."""
-    return (handle_file(photo), ["mixed4"], "1.0", None, None, False, 2, steps, 0.02, 8, seed, size)
+    step size, jitter, seed, largest side, keep the photo's colours."""
+    return (handle_file(photo), ["mixed4"], "1.0", None, None, False, 2, steps, 0.02, 8, seed, size, original_colors)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +103,20 @@ def test_zoom(client, photo):
                                                       api_name="/zoom")
     assert settings.read(download)["frames"] == 3 and "--zoom-frames 3" in command
     assert command.startswith("python -m deepdream hopper.jpg ")
+
+
+def test_keep_the_photos_colours_reaches_the_settings_and_the_command(client, photo):
+    from deepdream.colors import to_ycbcr
+
+    shown, status, download, command = client.predict(*small_dream(photo, seed=1, original_colors=True),
+                                                      api_name="/dream")
+    assert settings.read(download)["original_colors"] is True and "--original-colors" in command.split()
+    dreamed, original = load_image(download), load_image(photo)
+    assert not np.array_equal(dreamed, original)
+    chroma_moved = np.abs(to_ycbcr(dreamed)[..., 1:] - to_ycbcr(original)[..., 1:]).mean()
+    assert chroma_moved < 1.0, chroma_moved
+    plain = client.predict(*small_dream(photo, seed=1), api_name="/dream")[2]
+    assert settings.read(plain)["original_colors"] is False
 
 
 @pytest.mark.parametrize("kind", ["empty", "truncated", "text", "bomb"])

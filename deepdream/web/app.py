@@ -101,14 +101,14 @@ class Dreams:
     # -- the options
 
     def options(self, layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed,
-                size) -> tuple[EngineOptions, DreamOptions]:
+                size, original_colors) -> tuple[EngineOptions, DreamOptions]:
         """The engine's and the dream's options of the Photo tab's controls, within the server's limits."""
         if guide:
             self.limits.check_upload(guide)
         engine = self.config.engine(layers=layer_spec(layers, layer_weights), channel=_channel(channel),
                                     guide=str(guide) if guide else None, max_side=int(size))
         dream = DreamOptions(octaves=int(octaves), steps=int(steps), step_size=float(step_size), jitter=int(jitter),
-                             lapnorm=bool(lapnorm), seed=int(seed or 0))
+                             lapnorm=bool(lapnorm), seed=int(seed or 0), original_colors=bool(original_colors))
         self.limits.check(engine.max_side, dream.steps)
         return engine, dream
 
@@ -265,6 +265,7 @@ class Dreams:
         `state` holds the visitor's `FrameDreamer` (the previous dream, warped
         forward to each new frame) and the times of the last frames.
         """
+        from deepdream.colors import keep_colors
         from deepdream.video_dream import FrameDreamer
 
         if frame is None:
@@ -280,6 +281,8 @@ class Dreams:
                                    blend=video.blend, flow=video.flow, flow_preset=video.flow_preset)
             state = {"key": key, "dreamer": dreamer, "times": collections.deque(maxlen=10)}
         dreamed = state["dreamer"].dream(frame)
+        if dream.original_colors:
+            dreamed = keep_colors(dreamed, frame)
         state["times"].append(time.monotonic())
         times = state["times"]
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
@@ -369,6 +372,9 @@ def build_app(config: ServerConfig):
                                               elem_id="step_size")
                         jitter = gr.Slider(label="Jitter (pixels)", **_control(DreamOptions, "jitter"),
                                            elem_id="jitter")
+                        original_colors = gr.Checkbox(DreamOptions.original_colors, label="Keep the photo's colours",
+                                                      info=_help(DreamOptions, "original_colors"),
+                                                      elem_id="original_colors")
                         with gr.Accordion("Guide and normalisation", open=False):
                             guide = gr.File(label="Guide image (optional)", file_types=["image"], type="filepath",
                                             elem_id="guide")
@@ -454,7 +460,8 @@ def build_app(config: ServerConfig):
                 live_rate = gr.Markdown("", elem_id="live_rate")
                 live_state = gr.State(None)
 
-        controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size]
+        controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size,
+                    original_colors]
         render_controls = [r_param, r_size, r_octaves, r_steps, r_seed]
 
         # `progress=gr.Progress()` defaults are how Gradio hands a job its progress bar.
@@ -555,6 +562,12 @@ def _control(cls, name: str, most=None, step=1) -> dict:
     high = high if most is None else min(high, most)
     default = getattr(cls, name)
     return dict(minimum=low, maximum=high, value=high if default is None else min(default, high), step=step)
+
+
+def _help(cls, name: str) -> str:
+    """The field's help text, as a sentence."""
+    text = _field(cls, name).metadata["help"]
+    return f"{text[0].upper()}{text[1:]}."
 
 
 def _field(cls, name: str) -> dataclasses.Field:
