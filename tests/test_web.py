@@ -119,6 +119,90 @@ def test_keep_the_photos_colours_reaches_the_settings_and_the_command(client, ph
     assert settings.read(plain)["original_colors"] is False
 
 
+def test_a_stopped_video_resumes_from_its_kept_frames(server, monkeypatch, tmp_path):
+    """The page's video is `jobs.dream_video` (browser-playable sides, resumable): a visitor who left comes back."""
+    import av
+    from video_clips import write_clip
+
+    from deepdream import jobs
+    from deepdream.video_dream import FrameDreamer
+
+    calls, gate, dream = [], threading.Event(), FrameDreamer.dream
+    real_dream_video = jobs.dream_video
+
+    def dream_video(*args, **kwargs):
+        calls.append(kwargs)
+        return real_dream_video(*args, **kwargs)
+
+    def gated(self, frame, flows=None):
+        if self.previous_frame is not None:
+            gate.wait(30)  # frame 1 waits until the visitor has left
+        return dream(self, frame, flows)
+
+    monkeypatch.setattr(jobs, "dream_video", dream_video)
+    monkeypatch.setattr(FrameDreamer, "dream", gated)
+    clip = write_clip(tmp_path / "odd.mp4", frames=6)
+    controls = small_dream(str(clip), size=95)[1:]  # 95x79: odd sides, cropped for the browser's player
+    cancelled = server.dreams.outcomes["cancelled"]
+    updates = server.dreams.video(str(clip), MAX_FRAMES, 1, *controls)
+    for status, *_ in updates:
+        if status.startswith("1/4"):
+            break
+    updates.close()  # the tab was closed: the job stops at its next frame
+    gate.set()
+    deadline = time.monotonic() + 60
+    while _job_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.dreams.outcomes["cancelled"] == cancelled + 1
+    kept = list(server.dreams.output_dir.glob("job-*/odd_dream.mp4.frames"))
+    assert len(kept) == 1 and sorted(p.name for p in kept[0].glob("frame_*.png")) == [
+        "frame_000000.png", "frame_000001.png"]
+
+    *_, (status, video, download, command) = server.dreams.video(str(clip), MAX_FRAMES, 1, *controls)
+    assert status.startswith("Done: 4 frames.") and "Resuming after 2 finished frames." in status, status
+    assert str(server.dreams.output_dir) not in status and not kept[0].exists()
+    assert [(call["even_sides"], call["hooks"].on_progress is not None) for call in calls] == [(True, True)] * 2
+    with av.open(download) as container:
+        stream = container.streams.video[0]
+        assert (stream.frames, stream.width, stream.height) == (4, 94, 78)
+    assert settings.read(download)["max_frames"] == MAX_FRAMES and "--resume" not in command
+
+
+def test_the_controls_take_the_options_ranges_capped_by_the_limits(server):
+    from deepdream.options import DreamOptions, VideoOptions, ZoomOptions
+
+    controls = {block.elem_id: block for block in server.blocks.values() if getattr(block, "elem_id", None)}
+    assert (controls["steps"].minimum, controls["steps"].maximum, controls["steps"].value) == (1, 20, 20)
+    assert (controls["octaves"].minimum, controls["octaves"].maximum, controls["octaves"].value) == (
+        1, 20, DreamOptions.octaves)
+    assert (controls["size"].maximum, controls["size"].value) == (256, 256)
+    assert controls["step_size"].value == DreamOptions.step_size and controls["step_size"].minimum > 0
+    assert (controls["v_frames"].maximum, controls["z_frames"].value) == (MAX_FRAMES, MAX_FRAMES)
+    assert controls["v_frame_steps"].value == VideoOptions.frame_steps
+    assert (controls["z_zoom"].minimum, controls["z_zoom"].maximum, controls["z_zoom"].value) == (
+        0.5, 2.0, ZoomOptions.zoom)
+    assert controls["original_colors"].value is DreamOptions.original_colors
+
+
+def test_the_page_uses_no_command_line_and_no_private_names():
+    import ast
+
+    import deepdream.web
+
+    for path in Path(deepdream.web.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        modules = {alias.asname or alias.name for node in imports for alias in node.names}
+        for node in imports:
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
+                assert not any(part.startswith("cli") for part in name.split(".")), (path.name, name)
+                assert not alias.name.startswith("_"), (path.name, name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+                assert not node.attr.startswith("_"), (path.name, f"{node.value.id}.{node.attr}")
+
+
 @pytest.mark.parametrize("kind", ["empty", "truncated", "text", "bomb"])
 def test_bad_uploads_get_one_message(client, photo, tmp_path, kind):
     path = tmp_path / "upload.png"
