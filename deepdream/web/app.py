@@ -236,28 +236,15 @@ class Dreams:
         self.limits.check_upload(clip)
         engine, dream = self.options(*controls)
         video = VideoOptions(frame_steps=int(frame_steps), max_frames=int(frames), resume=True)
-        self.limits.check(None, video.frame_steps, frames=video.max_frames)
-        source, engine, output = self.resumable_output(clip, f"{Path(_original_name(clip)).stem}_dream.mp4",
-                                                       engine, dream, video)
-        dreamer = self.engine(engine)
-        with _named_as_uploaded(clip, source):
-            yield from self._frames(lambda job: jobs.dream_video(source, output, engine, dream, video, dreamer=dreamer,
-                                                                 hooks=job.hooks(), even_sides=True),
-                                    output, _original_name(clip), progress)
+        yield from self._frames(jobs.dream_video, clip, "_dream.mp4", engine, dream, video, video.max_frames,
+                                progress)
 
     def zoom(self, photo, frames, zoom, *controls, progress=None):
         """Yields `(status, video, download, command)` while making a zoom animation from `photo` (`jobs.dream_zoom`)."""
         self.load_photo(photo)  # a bad upload is refused before any work
         engine, dream = self.options(*controls)
         zoom = ZoomOptions(frames=int(frames), zoom=float(zoom), resume=True)
-        self.limits.check(None, zoom.frame_steps, frames=zoom.frames)
-        source, engine, output = self.resumable_output(photo, f"{Path(_original_name(photo)).stem}_zoom.mp4",
-                                                       engine, dream, zoom)
-        dreamer = self.engine(engine)
-        with _named_as_uploaded(photo, source):
-            yield from self._frames(lambda job: jobs.dream_zoom(source, output, engine, dream, zoom, dreamer=dreamer,
-                                                                hooks=job.hooks(), even_sides=True),
-                                    output, _original_name(photo), progress)
+        yield from self._frames(jobs.dream_zoom, photo, "_zoom.mp4", engine, dream, zoom, zoom.frames, progress)
 
     def live(self, frame, state, *controls):
         """Dreams one camera frame through the video mode's flow carry; returns `(dream, state, frames per second)`.
@@ -301,12 +288,27 @@ class Dreams:
         text = re.sub(rf" in {re.escape(str(self.output_dir))}\S*", "", state.message)
         return f" {text[0].upper()}{text[1:]}."
 
-    def _frames(self, work, output: Path, input_name: str, progress):
-        """Runs a video or zoom job; yields its status as it goes, then the video, its download and command line."""
-        _, last = yield from self._followed(work, progress, "dreaming frames", "frames",
-                                            lambda state: (self.status(state, "frames"), None, None, None))
-        yield (f"Done: {last.total} frames.{self.message(last)}", str(output), str(output),
-               _command(output, input_name))
+    def _frames(self, run, upload, tag: str, engine: EngineOptions, dream: DreamOptions, extra, frames: int,
+                progress):
+        """Runs a video or zoom job in its resumable folder; yields its status as it goes, then the video.
+
+        Args:
+            run: `jobs.dream_video` or `jobs.dream_zoom`.
+            upload: the clip or photo uploaded.
+            tag: the output's name after the upload's stem, `_dream.mp4` or `_zoom.mp4`.
+            extra: the job's `VideoOptions` or `ZoomOptions`.
+            frames: the frames asked for.
+        """
+        self.limits.check(None, extra.frame_steps, frames=frames)
+        name = _original_name(upload)
+        source, engine, output = self.resumable_output(upload, f"{Path(name).stem}{tag}", engine, dream, extra)
+        dreamer = self.engine(engine)
+        with _named_as_uploaded(upload, source):
+            _, last = yield from self._followed(
+                lambda job: run(source, output, engine, dream, extra, dreamer=dreamer, hooks=job.hooks(),
+                                even_sides=True),
+                progress, "dreaming frames", "frames", lambda state: (self.status(state, "frames"), None, None, None))
+        yield f"Done: {last.total} frames.{self.message(last)}", str(output), str(output), _command(output, name)
 
     def _followed(self, work, progress, what: str, unit: str, shown):
         """Runs `work(job)` on a `Job`; yields `shown(progress)` as it reports; returns `(result, last progress)`.
