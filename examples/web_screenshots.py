@@ -28,11 +28,12 @@ def main() -> None:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
+    from deepdream.options import ServeOptions
     from deepdream.web import ServerConfig, launch
 
     photo = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     out = Path(args.out)
-    demo = launch(ServerConfig(weights=args.weights, precision="auto", max_side=512), port=7899, block=False,
+    demo = launch(ServerConfig(serve=ServeOptions(port=7899, max_side=512), weights=args.weights), block=False,
                   quiet=True)
 
     def save(page, name: str) -> None:

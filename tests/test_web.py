@@ -24,17 +24,17 @@ QUEUE_SIZE = 3
 MAX_FRAMES = 4
 
 
-def small_dream(photo, seed: int = 0, steps: int = 2, size: int = 120) -> tuple:
+def small_dream(photo, seed: int = 0, steps: int = 2, size: int = 120, original_colors: bool = False) -> tuple:
     """The `/dream` inputs: photo, layers, layer weights, channel, guide, lapnorm, octaves, steps,
-    step size, jitter, seed, largest side."""
-    return (handle_file(photo), ["mixed4"], "1.0", None, None, False, 2, steps, 0.02, 8, seed, size)
+    step size, jitter, seed, largest side, keep the photo's colours."""
+    return (handle_file(photo), ["mixed4"], "1.0", None, None, False, 2, steps, 0.02, 8, seed, size, original_colors)
 
 
 @pytest.fixture(scope="module")
 def server(reference_notop, tmp_path_factory):
     _, weights = reference_notop
     with running_server(weights=str(weights), precision="float32", max_side=256, max_steps=20,
-                        max_frames=MAX_FRAMES, queue_size=QUEUE_SIZE, max_upload_bytes=2 * 1024 * 1024,
+                        max_frames=MAX_FRAMES, queue_size=QUEUE_SIZE, max_upload_mb=2.0,
                         output_dir=str(tmp_path_factory.mktemp("outputs"))) as demo:
         yield demo
 
@@ -49,6 +49,7 @@ def photo(tmp_path_factory, grace_hopper):
     return write_small_photo(tmp_path_factory.mktemp("photo") / "hopper.jpg", grace_hopper)
 
 
+@pytest.mark.slow  # ~15 s on a 2-core CPU: the page's engine and two command-line runs
 def test_page_cli_and_settings_from_write_the_same_file(client, photo, reference_notop, tmp_path):
     _, weights = reference_notop
     shown, status, download, command = client.predict(*small_dream(photo, seed=4), api_name="/dream")
@@ -100,8 +101,106 @@ def test_video_keeps_audio_and_settings(client, tmp_path):
 def test_zoom(client, photo):
     status, video, download, command = client.predict(handle_file(photo), 3, 1.05, *small_dream(photo)[1:],
                                                       api_name="/zoom")
-    assert settings.read(download)["zoom_frames"] == 3 and "--zoom-frames 3" in command
+    assert settings.read(download)["frames"] == 3 and "--zoom-frames 3" in command
     assert command.startswith("python -m deepdream hopper.jpg ")
+
+
+def test_keep_the_photos_colours_reaches_the_settings_and_the_command(client, photo):
+    from deepdream.colors import to_ycbcr
+
+    shown, status, download, command = client.predict(*small_dream(photo, seed=1, original_colors=True),
+                                                      api_name="/dream")
+    assert settings.read(download)["original_colors"] is True and "--original-colors" in command.split()
+    dreamed, original = load_image(download), load_image(photo)
+    assert not np.array_equal(dreamed, original)
+    chroma_moved = np.abs(to_ycbcr(dreamed)[..., 1:] - to_ycbcr(original)[..., 1:]).mean()
+    assert chroma_moved < 1.0, chroma_moved
+    plain = client.predict(*small_dream(photo, seed=1), api_name="/dream")[2]
+    assert settings.read(plain)["original_colors"] is False
+
+
+def test_a_stopped_video_resumes_from_its_kept_frames(server, monkeypatch, tmp_path):
+    """The page's video is `jobs.dream_video` (browser-playable sides, resumable): a visitor who left comes back."""
+    import av
+    from video_clips import write_clip
+
+    from deepdream import jobs
+    from deepdream.video_dream import FrameDreamer
+
+    calls, gate, dream = [], threading.Event(), FrameDreamer.dream
+    real_dream_video = jobs.dream_video
+
+    def dream_video(*args, **kwargs):
+        calls.append(kwargs)
+        return real_dream_video(*args, **kwargs)
+
+    def gated(self, frame, flows=None):
+        if self.previous_frame is not None:
+            gate.wait(30)  # frame 1 waits until the visitor has left
+        return dream(self, frame, flows)
+
+    monkeypatch.setattr(jobs, "dream_video", dream_video)
+    monkeypatch.setattr(FrameDreamer, "dream", gated)
+    clip = write_clip(tmp_path / "odd.mp4", frames=6)
+    controls = small_dream(str(clip), size=95)[1:]  # 95x79: odd sides, cropped for the browser's player
+    cancelled = server.dreams.outcomes["cancelled"]
+    updates = server.dreams.video(str(clip), MAX_FRAMES, 1, *controls)
+    for status, *_ in updates:
+        if status.startswith("1/4"):
+            break
+    updates.close()  # the tab was closed: the job stops at its next frame
+    gate.set()
+    deadline = time.monotonic() + 60
+    while _job_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.dreams.outcomes["cancelled"] == cancelled + 1
+    kept = list(server.dreams.output_dir.glob("job-*/odd_dream.mp4.frames"))
+    assert len(kept) == 1 and sorted(p.name for p in kept[0].glob("frame_*.png")) == [
+        "frame_000000.png", "frame_000001.png"]
+
+    *_, (status, video, download, command) = server.dreams.video(str(clip), MAX_FRAMES, 1, *controls)
+    assert status.startswith("Done: 4 frames.") and "Resuming after 2 finished frames." in status, status
+    assert str(server.dreams.output_dir) not in status and not kept[0].exists()
+    assert [(call["even_sides"], call["hooks"].on_progress is not None) for call in calls] == [(True, True)] * 2
+    with av.open(download) as container:
+        stream = container.streams.video[0]
+        assert (stream.frames, stream.width, stream.height) == (4, 94, 78)
+    assert settings.read(download)["max_frames"] == MAX_FRAMES and "--resume" not in command
+
+
+def test_the_controls_take_the_options_ranges_capped_by_the_limits(server):
+    from deepdream.options import DreamOptions, VideoOptions, ZoomOptions
+
+    controls = {block.elem_id: block for block in server.blocks.values() if getattr(block, "elem_id", None)}
+    assert (controls["steps"].minimum, controls["steps"].maximum, controls["steps"].value) == (1, 20, 20)
+    assert (controls["octaves"].minimum, controls["octaves"].maximum, controls["octaves"].value) == (
+        1, 20, DreamOptions.octaves)
+    assert (controls["size"].maximum, controls["size"].value) == (256, 256)
+    assert controls["step_size"].value == DreamOptions.step_size and controls["step_size"].minimum > 0
+    assert (controls["v_frames"].maximum, controls["z_frames"].value) == (MAX_FRAMES, MAX_FRAMES)
+    assert controls["v_frame_steps"].value == VideoOptions.frame_steps
+    assert (controls["z_zoom"].minimum, controls["z_zoom"].maximum, controls["z_zoom"].value) == (
+        0.5, 2.0, ZoomOptions.zoom)
+    assert controls["original_colors"].value is DreamOptions.original_colors
+
+
+def test_the_page_uses_no_command_line_and_no_private_names():
+    import ast
+
+    import deepdream.web
+
+    for path in Path(deepdream.web.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        modules = {alias.asname or alias.name for node in imports for alias in node.names}
+        for node in imports:
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
+                assert not any(part.startswith("cli") for part in name.split(".")), (path.name, name)
+                assert not alias.name.startswith("_"), (path.name, name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+                assert not node.attr.startswith("_"), (path.name, f"{node.value.id}.{node.attr}")
 
 
 @pytest.mark.parametrize("kind", ["empty", "truncated", "text", "bomb"])
@@ -138,7 +237,7 @@ def test_files_outside_the_outputs_are_refused(server, client, photo):
     assert httpx.get(f"{url}/gradio_api/file={download}", timeout=10).status_code == 200
     outputs = server.dreams.output_dir
     for path in ["/etc/passwd", f"{outputs}/../../../../etc/passwd", f"{outputs}/%2e%2e/%2e%2e/etc/passwd",
-                 "../../../../etc/passwd", f"{photo}", str(Path("setup.py").resolve()), "setup.py"]:
+                 "../../../../etc/passwd", f"{photo}", str(Path("pyproject.toml").resolve()), "pyproject.toml"]:
         for route in ("gradio_api/file=", "file=", "gradio_api/file/"):
             response = httpx.get(f"{url}/{route}{path}", timeout=10)
             assert response.status_code != 200 or "root:" not in response.text, (route, path)
@@ -244,7 +343,7 @@ def test_engines_are_built_once_and_the_least_recent_dropped():
 def test_auth_keeps_strangers_out():
     import httpx
 
-    with running_server(auth=("ada", "lovelace"), weights=None) as demo:
+    with running_server(auth="ada:lovelace", weights=None) as demo:
         url = demo.local_url.rstrip("/")
         assert httpx.get(f"{url}/config", timeout=10).status_code == 401
         session = httpx.Client()

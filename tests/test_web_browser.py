@@ -96,6 +96,8 @@ def test_dream_grows_in_the_page_and_downloads_with_its_settings(page, server, t
     photo = write_small_photo(tmp_path / "hopper.jpg", grace_hopper, side=256)
     upload_photo(page, photo)
     wait_for_status(page, "Photo:")
+    keep_colours = page.get_by_label("Keep the photo's colours")
+    assert keep_colours.is_visible() and not keep_colours.is_checked()
     for elem_id, value in [("octaves", 3), ("steps", 12), ("seed", 3)]:
         set_slider(page, elem_id, value)
     page.click("#dream")
@@ -120,7 +122,7 @@ def test_dream_grows_in_the_page_and_downloads_with_its_settings(page, server, t
     saved = tmp_path / "downloaded.png"
     download_info.value.save_as(saved)
     recorded = settings.read(saved)
-    assert (recorded["octaves"], recorded["steps"], recorded["seed"]) == (3, 12, 3)
+    assert (recorded["octaves"], recorded["steps"], recorded["seed"], recorded["original_colors"]) == (3, 12, 3, False)
     dreamed, original = load_image(saved), load_image(photo)
     assert dreamed.shape == original.shape
     assert np.abs(dreamed.astype(int) - original.astype(int)).mean() > 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 from typing import Iterator
@@ -18,13 +19,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(auth: tuple[str, str] | None = None, **config) -> Iterator:
-    """Yields the launched `gradio.Blocks` (`.local_url`, `.dreams`); closes it afterwards."""
+def running_server(**config) -> Iterator:
+    """Yields the launched `gradio.Blocks` (`.local_url`, `.dreams`); closes it afterwards.
+
+    `config` holds fields of `ServeOptions` (the limits, `auth`) and of
+    `ServerConfig` (`weights`, `precision`, `output_dir`); the server listens
+    on a free loopback port.
+    """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from deepdream.options import ServeOptions
     from deepdream.web import ServerConfig, launch
 
-    demo = launch(ServerConfig(**config), host="127.0.0.1", port=free_port(), auth=auth, block=False,
-                  quiet=True)
+    serve_fields = {field.name for field in dataclasses.fields(ServeOptions)}
+    serve = ServeOptions(host="127.0.0.1", port=free_port(),
+                         **{name: value for name, value in config.items() if name in serve_fields})
+    server = {name: value for name, value in config.items() if name not in serve_fields}
+    demo = launch(ServerConfig(serve=serve, **server), block=False, quiet=True)
     try:
         yield demo
     finally:

@@ -1,14 +1,21 @@
 """The Gradio page: photo, from noise, video and zoom, on one queue, with the server's limits.
 
-Every button builds the command line's flags and runs what the CLI mode
-runs (`deepdream.web.jobs`): the engine from `cli_options`, the settings
-from `deepdream.settings`, the files from `save_image` and `write_video`.
+Every button builds the options of `deepdream.options` from the page's
+controls and runs the job the command line runs for that mode
+(`deepdream.jobs`) on a `deepdream.web.jobs.Job` thread: the same engine,
+the same settings, the same file. The controls take their defaults and
+ranges from the options' fields, capped by the server's limits
+(`ServeOptions`).
 """
 
 import collections
 import contextlib
 import dataclasses
+import hashlib
+import json
 import os
+import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -16,16 +23,33 @@ from pathlib import Path
 
 import numpy as np
 
-from deepdream.web import jobs
+from deepdream import jobs, settings
+from deepdream.options import (
+    DEFAULT_LAYERS,
+    FFT_STEPS,
+    MAX_RENDER_SIDE,
+    MIN_SIDE,
+    PARAMETERIZATIONS,
+    RENDER_LAYER,
+    DreamOptions,
+    EngineOptions,
+    RenderOptions,
+    ServeOptions,
+    VideoOptions,
+    ZoomOptions,
+)
 from deepdream.web.engines import DEFAULT_ENGINES_KEPT, EngineCache
+from deepdream.web.jobs import Job, Limits, Progress, layer_spec, prune_outputs
+from inception_keras.files import atomic_path, file_sha256
 
 MAX_GALLERY_CELLS = 16
 # Outputs and Gradio's cached copies are removed after an hour (checked every ten minutes).
 OUTPUT_MAX_AGE_S = 3600
 CACHE_CHECK_S = 600
-# The live camera: a small frame and few steps, so a CPU keeps up with a few frames a second.
+# The live camera: a small frame, one octave and few steps with the fastest flow, so a CPU keeps up.
 LIVE_SIDE = 160
 LIVE_STEPS = 2
+LIVE_FLOW_PRESET = "ultrafast"
 # Every event that runs the network waits in this one queue, so one job at a time holds the device.
 DEVICE = "device"
 
@@ -35,34 +59,32 @@ class ServerConfig:
     """How a server dreams and what it allows.
 
     Args:
-        weights: as `--weights`: "imagenet", a file, or `None` (random).
-            Defaults to "imagenet".
-        precision: as `--precision`. Defaults to "auto".
-        tile_size: as `--tile-size`. Defaults to 512.
-        max_side: largest image side a visitor may ask for. Defaults to 768.
-        max_steps: most steps per octave. Defaults to 50.
-        max_frames: most video or zoom frames. Defaults to 48.
-        max_upload_bytes: largest upload. Defaults to 20 MiB.
-        queue_size: jobs waiting at most (one runs). Defaults to 8.
+        serve: its address, password and limits. Defaults to `ServeOptions()`.
+        weights: as `EngineOptions.weights`: "imagenet", a file, or `None`
+            (random). Defaults to "imagenet".
+        precision: as `EngineOptions.precision`. Defaults to "auto".
+        tile_size: as `EngineOptions.tile_size`. Defaults to 512.
         engines_kept: engines kept built (LRU). Defaults to 3.
         output_dir: where results are written. Defaults to a new temporary folder.
     """
 
-    weights: str | None = "imagenet"
-    precision: str = "auto"
-    tile_size: int = 512
-    max_side: int = 768
-    max_steps: int = 50
-    max_frames: int = 48
-    max_upload_bytes: int = 20 * 1024 * 1024
-    queue_size: int = 8
+    serve: ServeOptions = dataclasses.field(default_factory=ServeOptions)
+    weights: str | None = EngineOptions.weights
+    precision: str = EngineOptions.precision
+    tile_size: int = EngineOptions.tile_size
     engines_kept: int = DEFAULT_ENGINES_KEPT
     output_dir: str | None = None
 
+    def __post_init__(self):
+        self.engine()  # checks the weights, the precision and the tile size
+
+    def engine(self, **fields) -> EngineOptions:
+        """The `EngineOptions` of a visitor's `fields`, with the server's weights, precision and tile size."""
+        return EngineOptions(weights=self.weights, precision=self.precision, tile_size=self.tile_size, **fields)
+
     @property
-    def limits(self) -> jobs.Limits:
-        return jobs.Limits(max_side=self.max_side, max_steps=self.max_steps, max_frames=self.max_frames,
-                           max_upload_bytes=self.max_upload_bytes)
+    def limits(self) -> Limits:
+        return Limits(self.serve)
 
 
 class Dreams:
@@ -76,213 +98,153 @@ class Dreams:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.outcomes: collections.Counter = collections.Counter()  # jobs done, cancelled, failed
 
-    # -- the flags
+    # -- the options
 
-    def common_flags(self, layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter,
-                     seed, size) -> list[str]:
-        """The command line's flags for the page's dream controls."""
-        argv = ["--layer", jobs.layer_spec(layers, layer_weights),
-                "--octaves", str(int(octaves)), "--steps", str(int(steps)), "--step-size", str(float(step_size)),
-                "--jitter", str(int(jitter)), "--seed", str(int(seed or 0)), "--max-side", str(int(size)),
-                "--precision", self.config.precision, "--tile-size", str(self.config.tile_size),
-                "--weights", self.config.weights or "none", "--quiet"]
-        if channel is not None and str(channel).strip() != "":
-            argv += ["--channel", str(channel).strip()]
+    def options(self, layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed,
+                size, original_colors) -> tuple[EngineOptions, DreamOptions]:
+        """The engine's and the dream's options of the Photo tab's controls, within the server's limits."""
         if guide:
             self.limits.check_upload(guide)
-            argv += ["--guide", str(guide)]
-        if lapnorm:
-            argv.append("--lapnorm")
-        return argv
+        engine = self.config.engine(layers=layer_spec(layers, layer_weights), channel=_channel(channel),
+                                    guide=str(guide) if guide else None, max_side=int(size))
+        dream = DreamOptions(octaves=int(octaves), steps=int(steps), step_size=float(step_size), jitter=int(jitter),
+                             lapnorm=bool(lapnorm), seed=int(seed or 0), original_colors=bool(original_colors))
+        self.limits.check(engine.max_side, dream.steps)
+        return engine, dream
 
-    def engine(self, args):
-        """The `DeepDream` of these flags, built once (`cli_options.build_engine`)."""
-        from deepdream import cli_options, settings
+    def render_options(self, layer, channel, channels, param, size, octaves, steps,
+                       seed) -> tuple[EngineOptions, DreamOptions, RenderOptions]:
+        """The options of a render (`channel`) or a gallery (`channels`) from the From noise tab's controls."""
+        engine = self.config.engine(layers=layer, channel=channel)
+        dream = DreamOptions(octaves=int(octaves), steps=int(steps), seed=int(seed or 0))
+        render = RenderOptions(noise=f"{int(size)}x{int(size)}", param=param, channels=channels)
+        # A Fourier render's steps are its one octave, so it may take its own FFT_STEPS whatever the limit.
+        most_steps = max(self.limits.serve.max_steps, FFT_STEPS) if param == "fft" else None
+        self.limits.check(int(size), render.dream_for(dream).steps, most_steps=most_steps)
+        return engine, dream, render
 
-        guide = settings.file_sha256(args.guide) if args.guide else None
-        key = ("dream", tuple(args.layer), args.channel, guide, args.precision, args.tile_size)
-        return self.engines.get(key, lambda: cli_options.build_engine(args))
+    def engine(self, engine: EngineOptions):
+        """The `DeepDream` of these options, built once (the guide known by its SHA-256)."""
+        guide = file_sha256(engine.guide) if engine.guide else None
+        key = ("dream", engine.replace(guide=None, max_side=None), guide)
+        return self.engines.get(key, lambda: jobs.build_engine(engine))
 
-    def renderer(self, args, layer: str):
-        from deepdream.render import Renderer
+    def renderer(self, engine: EngineOptions):
+        """The `Renderer` of these options, built once (the channel is each render's)."""
+        key = ("render", engine.replace(channel=None, max_side=None))
+        return self.engines.get(key, lambda: jobs.build_renderer(engine))
 
-        key = ("render", layer, args.precision, args.tile_size)
-        return self.engines.get(key, lambda: Renderer(layer, weights=args.weights, tile_size=args.tile_size,
-                                                      precision=args.precision))
+    # -- the files
 
     def new_output(self, name: str) -> Path:
         """A fresh path `output_dir/<id>/<name>`, after removing outputs older than an hour."""
-        jobs.prune_outputs(self.output_dir, OUTPUT_MAX_AGE_S)
+        prune_outputs(self.output_dir, OUTPUT_MAX_AGE_S)
         folder = self.output_dir / uuid.uuid4().hex
         folder.mkdir()
         return folder / name
 
-    def _ended(self, outcome: str) -> None:
-        self.outcomes[outcome] += 1
+    def resumable_output(self, source, name: str, engine: EngineOptions,
+                         *options) -> tuple[Path, EngineOptions, Path]:
+        """Where a video or zoom job keeps its input, guide and output, so the same job asked again resumes.
 
-    # -- uploads
+        The folder is named by the SHA-256 of the upload's and the guide's
+        bytes and of the options; the uploads are copied into it (Gradio's
+        copies come and go), so the frames an interrupted job kept beside
+        its output (`deepdream.frame_store`) match when the visitor asks again.
+
+        Returns:
+            `(source, engine, output)`: the kept input, the options naming
+            the kept guide, and the output's path.
+        """
+        identity = dict(source=file_sha256(source), guide=file_sha256(engine.guide) if engine.guide else None,
+                        engine=engine.replace(guide=None).as_dict(), options=[item.as_dict() for item in options])
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+        prune_outputs(self.output_dir, OUTPUT_MAX_AGE_S)
+        folder = self.output_dir / f"job-{digest[:32]}"
+        folder.mkdir(exist_ok=True)
+        os.utime(folder)  # a job tried again is kept an hour from this try
+        kept = _kept_copy(source, folder / _original_name(source))
+        if engine.guide:
+            engine = engine.replace(guide=str(_kept_copy(engine.guide, folder / "guide" / _original_name(engine.guide))))
+        return kept, engine, folder / name
 
     def load_photo(self, path) -> np.ndarray:
-        """The upload through the CLI's loader; raises `ValueError` with one line for a bad file."""
+        """The upload through the command line's loader; raises `ValueError` with one line for a bad file."""
         from inception_keras.images import load_image
 
         self.limits.check_upload(path)
         with _named_as_uploaded(path):
-            return load_image(path, max_pixels=jobs.DEFAULT_MAX_PIXELS)
+            return load_image(path, max_pixels=self.limits.max_pixels)
 
     # -- the modes
 
     def photo(self, photo, *controls, progress=None):
         """Yields `(preview, status, download, command)` while dreaming `photo`; the last is the result."""
-        from deepdream import cli_options, settings
         from inception_keras.images import save_image
 
         image = self.load_photo(photo)
-        args = jobs.parse_flags([str(photo), *self.common_flags(*controls)])
-        cli_options.check_numbers(args)
-        self.limits.check(args)
-        image = cli_options.fit_max_side(image, args.max_side)
-        engine = self.engine(args)
-        options = cli_options.dream_options(args)
-
-        def work(job):
-            return engine.dream(image, **options, **jobs.dream_reporters(job))
-
-        job = jobs.Job(work, self._ended)
-        try:
-            for state in job.updates():
-                if progress is not None:
-                    progress((state.done, state.total), desc="dreaming", unit="steps")
-                yield state.preview, _status(state, "steps"), None, None
-            result = job.result()
-        finally:
-            job.cancel()
-        recorded = settings.build(args, "still", engine.precision)
+        engine, dream = self.options(*controls)
+        image = jobs.fit_max_side(image, engine.max_side)
+        dreamer = self.engine(engine)
+        result, _ = yield from self._followed(
+            lambda job: jobs.dream_image(dreamer, image, dream, job.hooks(previews=True)), progress,
+            "dreaming", "steps", lambda state: (state.preview, self.status(state, "steps"), None, None))
+        recorded = settings.build("still", engine, dream, dreamer.precision)  # as jobs.dream_still records it
         output = self.new_output(f"{Path(_original_name(photo)).stem}_dream.png")
         save_image(result, output, metadata=settings.image_metadata(recorded))
         command = settings.command_line(recorded, _original_name(photo), output.name)
         yield result, f"Done: {result.shape[1]}x{result.shape[0]} pixels.", str(output), command
 
     def render(self, layer, channel, param, size, octaves, steps, seed, progress=None):
-        """Renders one channel from noise; returns `(image, status, download, command)`."""
-        from deepdream import cli_render, settings
-        from inception_keras.images import save_image
-
-        args = self.render_flags(layer, channel, param, size, octaves, steps, seed)
-        options = cli_render._render_options(args)
-        resolved = cli_render._resolved(options)
-        renderer = self.renderer(args, layer)
+        """Renders one channel from noise (`jobs.render`); returns `(image, status, download, command)`."""
+        engine, dream, render = self.render_options(layer, _channel(channel), None, param, size, octaves, steps,
+                                                    seed)
+        renderer = self.renderer(engine)
         if progress is not None:
             progress(0.0, desc="rendering")
-        image = renderer.render(args.channel, (int(size), int(size)), **options)
-        recorded = settings.build(args, "render", renderer.engine.precision, resolved)
-        output = self.new_output(f"render_{layer}_c{args.channel}.png")
-        save_image(image, output, metadata=settings.image_metadata(recorded))
-        return image, "Done.", str(output), settings.command_line(recorded, output=output.name)
+        output = self.new_output(f"render_{layer}{'' if engine.channel is None else f'_c{engine.channel}'}.png")
+        jobs.render(output, engine, dream, render, renderer=renderer)
+        return str(output), "Done.", str(output), _command(output)
 
     def gallery(self, layer, first, count, param, size, octaves, steps, seed, progress=None):
         """Yields `(cells, status, download, command)` as each channel of the gallery is rendered."""
-        from deepdream import cli_render, settings
-        from deepdream.channels import check_channels
-        from deepdream.gallery import grid_image
-        from inception_keras.images import save_image
-
         first, count = int(first), int(count)
         if not 1 <= count <= MAX_GALLERY_CELLS:
             raise ValueError(f"A gallery on this page has 1 to {MAX_GALLERY_CELLS} channels. Received: {count}")
-        args = self.render_flags(layer, f"{first}-{first + count - 1}" if count > 1 else str(first),
-                                 param, size, octaves, steps, seed)
-        options = cli_render._render_options(args)
-        renderer = self.renderer(args, layer)
-        channels = list(args.channel) if count > 1 else [args.channel]
-        check_channels(channels, layer, renderer.channels())
+        channels = tuple(range(first, first + count))
+        engine, dream, render = self.render_options(layer, None, channels, param, size, octaves, steps, seed)
+        renderer = self.renderer(engine)
+        output = self.new_output(f"gallery_{layer}_c{channels[0]}-{channels[-1]}.png")
         cells = []
 
         def work(job):
-            for index, channel in enumerate(channels):
-                job.step(index, len(channels))
-                cells.append((renderer.render(channel, (int(size), int(size)), **options), f"{layer}:{channel}"))
-            return cells
+            job.step(0, count)
+            return jobs.render_gallery(output, engine, dream, render, renderer=renderer, hooks=job.hooks(),
+                                       on_cell=lambda channel, image: cells.append((image, f"{layer}:{channel}")))
 
-        job = jobs.Job(work, self._ended)
-        try:
-            for state in job.updates():
-                if progress is not None:
-                    progress((state.done, state.total), desc="rendering channels", unit="channels")
-                yield list(cells), _status(state, "channels"), None, None
-            job.result()
-        finally:
-            job.cancel()
-        recorded = settings.build(args, "render", renderer.engine.precision, cli_render._resolved(options))
-        output = self.new_output(f"gallery_{layer}_c{channels[0]}-{channels[-1]}.png")
-        save_image(grid_image([c[0] for c in cells], [c[1] for c in cells]), output,
-                   metadata=settings.image_metadata(recorded))
-        yield cells, "Done: click a channel to dream it on your photo.", str(output), \
-            settings.command_line(recorded, output=output.name)
-
-    def render_flags(self, layer, channel, param, size, octaves, steps, seed):
-        from deepdream import cli_render
-        from deepdream.render import FFT_STEPS
-
-        argv = ["--noise", f"{int(size)}x{int(size)}", "--layer", layer, "--channel", str(channel).strip(),
-                "--param", param, "--octaves", str(int(octaves)), "--steps", str(int(steps)),
-                "--seed", str(int(seed or 0)), "--precision", self.config.precision,
-                "--tile-size", str(self.config.tile_size), "--weights", self.config.weights or "none", "--quiet"]
-        args = jobs.parse_flags(argv)
-        cli_render._checked(args)
-        # A Fourier render's 128 Adam steps are its one octave, so it may take them whatever the limit.
-        steps = cli_render._resolved(cli_render._render_options(args))["steps"]
-        self.limits.check(_with(args, max_side=int(size), steps=min(steps, self.limits.max_steps)
-                                if param == "fft" and steps <= FFT_STEPS else steps))
-        return args
+        yield from self._followed(work, progress, "rendering channels", "channels",
+                                  lambda state: (list(cells), self.status(state, "channels"), None, None))
+        yield cells, "Done: click a channel to dream it on your photo.", str(output), _command(output)
 
     def video(self, clip, frames, frame_steps, *controls, progress=None):
-        """Yields `(status, video, download, command)` while dreaming the first `frames` frames of `clip`."""
-        from deepdream import cli_options, cli_video, settings
-        from deepdream.video_dream import FrameDreamer
-        from deepdream.video_io import probe_video, read_video
+        """Yields `(status, video, download, command)` while dreaming the first `frames` frames of `clip`.
 
+        The job is `jobs.dream_video` (flows computed ahead, frames kept for
+        a resume): the same clip with the same settings, asked again after
+        an interruption, continues from the frames finished.
+        """
         self.limits.check_upload(clip)
-        with _named_as_uploaded(clip):
-            info = probe_video(clip)
-        args = jobs.parse_flags([str(clip), *self.common_flags(*controls), "--max-frames", str(int(frames)),
-                                 "--frame-steps", str(int(frame_steps))])
-        cli_options.check_numbers(args)
-        cli_video.check_video_numbers(args)
-        self.limits.check(args)
-        count = min(info.frame_count, args.max_frames)
-        engine = self.engine(args)
-        dreamer = FrameDreamer(engine, cli_options.dream_options(args), frame_steps=args.frame_steps,
-                               blend=args.blend, flow=not args.no_flow, flow_preset=args.flow_preset)
-        recorded = settings.build(args, "video", engine.precision)
-        output = self.new_output(f"{Path(_original_name(clip)).stem}_dream.mp4")
-        frames_in = (_even(cli_options.fit_max_side(frame, args.max_side)) for frame in read_video(clip, count))
-        yield from self._encode((dreamer.dream(frame) for frame in frames_in), count, output, recorded, info.fps,
-                                progress, _original_name(clip), audio_from=clip if info.has_audio else None,
-                                trim_audio=count < info.frame_count)
+        engine, dream = self.options(*controls)
+        video = VideoOptions(frame_steps=int(frame_steps), max_frames=int(frames), resume=True)
+        yield from self._frames(jobs.dream_video, clip, "_dream.mp4", engine, dream, video, video.max_frames,
+                                progress)
 
     def zoom(self, photo, frames, zoom, *controls, progress=None):
-        """Yields `(status, video, download, command)` while making a zoom animation from `photo`."""
-        from fractions import Fraction
-
-        from deepdream import cli_options, cli_video, settings
-        from deepdream.zoom import zoom_frames
-
-        image = self.load_photo(photo)
-        args = jobs.parse_flags([str(photo), *self.common_flags(*controls), "--zoom-frames", str(int(frames)),
-                                 "--zoom", str(float(zoom))])
-        cli_options.check_numbers(args)
-        cli_video.check_video_numbers(args)
-        self.limits.check(args)
-        engine = self.engine(args)
-        image = _even(cli_options.fit_max_side(image, args.max_side))
-        args.fps = cli_video.DEFAULT_ZOOM_FPS
-        recorded = settings.build(args, "zoom", engine.precision)
-        output = self.new_output(f"{Path(_original_name(photo)).stem}_zoom.mp4")
-        frames_out = zoom_frames(engine, image, args.zoom_frames, args.zoom, args.rotate,
-                                 cli_options.dream_options(args), args.frame_steps)
-        yield from self._encode(frames_out, args.zoom_frames, output, recorded,
-                                Fraction(cli_video.DEFAULT_ZOOM_FPS), progress, _original_name(photo))
+        """Yields `(status, video, download, command)` while making a zoom animation from `photo` (`jobs.dream_zoom`)."""
+        self.load_photo(photo)  # a bad upload is refused before any work
+        engine, dream = self.options(*controls)
+        zoom = ZoomOptions(frames=int(frames), zoom=float(zoom), resume=True)
+        yield from self._frames(jobs.dream_zoom, photo, "_zoom.mp4", engine, dream, zoom, zoom.frames, progress)
 
     def live(self, frame, state, *controls):
         """Dreams one camera frame through the video mode's flow carry; returns `(dream, state, frames per second)`.
@@ -290,55 +252,82 @@ class Dreams:
         `state` holds the visitor's `FrameDreamer` (the previous dream, warped
         forward to each new frame) and the times of the last frames.
         """
-        from deepdream import cli_options
+        from deepdream.colors import keep_colors
         from deepdream.video_dream import FrameDreamer
 
         if frame is None:
             return None, state, ""
-        argv = ["live", *self.common_flags(*controls), "--octaves", "1", "--steps", str(LIVE_STEPS),
-                "--frame-steps", str(LIVE_STEPS), "--max-side", str(min(LIVE_SIDE, self.limits.max_side))]
-        args = jobs.parse_flags(argv)
-        cli_options.check_numbers(args)
-        frame = cli_options.fit_max_side(np.asarray(frame, np.uint8)[..., :3], args.max_side)
-        key = (tuple(args.layer), args.channel, args.jitter, args.seed, frame.shape)
+        engine, dream = self.options(*controls)
+        engine = engine.replace(max_side=min(LIVE_SIDE, self.limits.serve.max_side))
+        dream = dream.replace(octaves=1, steps=LIVE_STEPS)
+        video = VideoOptions(frame_steps=LIVE_STEPS, flow_preset=LIVE_FLOW_PRESET)
+        frame = jobs.fit_max_side(np.asarray(frame, np.uint8)[..., :3], engine.max_side)
+        key = (engine, dream, frame.shape)
         if state is None or state["key"] != key:
-            dreamer = FrameDreamer(self.engine(args), cli_options.dream_options(args), frame_steps=args.frame_steps,
-                                   blend=args.blend, flow_preset="ultrafast")
+            dreamer = FrameDreamer(self.engine(engine), dream.engine_kwargs(), frame_steps=video.frame_steps,
+                                   blend=video.blend, flow=video.flow, flow_preset=video.flow_preset)
             state = {"key": key, "dreamer": dreamer, "times": collections.deque(maxlen=10)}
         dreamed = state["dreamer"].dream(frame)
+        if dream.original_colors:
+            dreamed = keep_colors(dreamed, frame)
         state["times"].append(time.monotonic())
         times = state["times"]
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
         return dreamed, state, f"{rate:.1f} frames per second at {frame.shape[1]}x{frame.shape[0]}"
 
-    def _encode(self, frames, count, output, recorded, fps, progress, source_name, **audio):
-        """Runs `write_video(frames, ...)` as a job, one step per frame; yields the status, then the video.
+    def status(self, state: Progress, unit: str) -> str:
+        """`3/12 steps, about 40 s left.`, and the job's message (a resume) without the server's folders."""
+        eta = state.eta_s
+        left = "" if eta is None else f", about {eta:.0f} s left"
+        return f"{state.done}/{state.total} {unit}{left}.{self.message(state)}"
 
-        `frames` is a lazy iterator: the dreaming happens on the job's thread as the writer pulls it.
+    def message(self, state: Progress) -> str:
+        """The job's message as a sentence to append (" Resuming after 2 finished frames."), or ""."""
+        if not state.message:
+            return ""
+        text = re.sub(rf" in {re.escape(str(self.output_dir))}\S*", "", state.message)
+        return f" {text[0].upper()}{text[1:]}."
+
+    def _frames(self, run, upload, tag: str, engine: EngineOptions, dream: DreamOptions, extra, frames: int,
+                progress):
+        """Runs a video or zoom job in its resumable folder; yields its status as it goes, then the video.
+
+        Args:
+            run: `jobs.dream_video` or `jobs.dream_zoom`.
+            upload: the clip or photo uploaded.
+            tag: the output's name after the upload's stem, `_dream.mp4` or `_zoom.mp4`.
+            extra: the job's `VideoOptions` or `ZoomOptions`.
+            frames: the frames asked for.
         """
-        from deepdream import settings
-        from deepdream.video_io import write_video
+        self.limits.check(None, extra.frame_steps, frames=frames)
+        name = _original_name(upload)
+        source, engine, output = self.resumable_output(upload, f"{Path(name).stem}{tag}", engine, dream, extra)
+        dreamer = self.engine(engine)
+        with _named_as_uploaded(upload, source):
+            _, last = yield from self._followed(
+                lambda job: run(source, output, engine, dream, extra, dreamer=dreamer, hooks=job.hooks(),
+                                even_sides=True),
+                progress, "dreaming frames", "frames", lambda state: (self.status(state, "frames"), None, None, None))
+        yield f"Done: {last.total} frames.{self.message(last)}", str(output), str(output), _command(output, name)
 
-        def work(job):
-            def counted():
-                for index, frame in enumerate(frames):
-                    job.step(index + 1, count, frame)
-                    yield frame
+    def _followed(self, work, progress, what: str, unit: str, shown):
+        """Runs `work(job)` on a `Job`; yields `shown(progress)` as it reports; returns `(result, last progress)`.
 
-            return write_video(counted(), output, fps=fps, metadata=settings.video_metadata(recorded), **audio)
-
-        job = jobs.Job(work, self._ended)
-        job.step(0, count)
+        `progress` is Gradio's progress bar, or `None`. A closed tab closes
+        this generator, which cancels the job at its next report.
+        """
+        job = Job(work, self._ended)
         try:
             for state in job.updates():
                 if progress is not None:
-                    progress((state.done, state.total), desc="dreaming frames", unit="frames")
-                yield _status(state, "frames"), None, None, None
-            job.result()
+                    progress((state.done, state.total), desc=what, unit=unit)
+                yield shown(state)
+            return job.result(), job.snapshot()
         finally:
             job.cancel()
-        yield (f"Done: {count} frames.", str(output), str(output),
-               settings.command_line(recorded, source_name, output.name))
+
+    def _ended(self, outcome: str) -> None:
+        self.outcomes[outcome] += 1
 
 
 def build_app(config: ServerConfig):
@@ -347,15 +336,15 @@ def build_app(config: ServerConfig):
 
     from inception_keras.introspection import build_for_size, tap_points
 
-    from deepdream.engine import DEFAULT_LAYERS
     from deepdream.objectives import parse_layer_spec
 
     dreams = Dreams(config)
+    serve = config.serve
     default_terms = parse_layer_spec(DEFAULT_LAYERS)
     points = tap_points(build_for_size(299, 299))
     layer_choices = [(f"{p.name} · {p.channels} channels · sees {p.receptive_field} px", p.name) for p in points]
     names = [p.name for p in points]
-    side = min(512, config.max_side)
+    render_side = RenderOptions().size[1]
 
     with gr.Blocks(title="DeepDream", delete_cache=(CACHE_CHECK_S, OUTPUT_MAX_AGE_S)) as demo:
         demo.dreams = dreams
@@ -373,19 +362,26 @@ def build_app(config: ServerConfig):
                         with gr.Row():
                             channel = gr.Textbox("", label="Channel (optional)", placeholder="every channel",
                                                  elem_id="channel")
-                            seed = gr.Number(0, label="Seed", precision=0, minimum=0, elem_id="seed")
-                        size = gr.Slider(75, config.max_side, value=side, step=1, label="Largest side (pixels)",
-                                         elem_id="size")
-                        octaves = gr.Slider(1, 8, value=4, step=1, label="Octaves", elem_id="octaves")
-                        steps = gr.Slider(1, config.max_steps, value=min(20, config.max_steps), step=1,
-                                          label="Steps per octave", elem_id="steps")
-                        step_size = gr.Slider(0.001, 0.1, value=0.01, step=0.001, label="Step size",
+                            seed = gr.Number(label="Seed", precision=0, **_control(DreamOptions, "seed"),
+                                             elem_id="seed")
+                        size = gr.Slider(label="Largest side (pixels)",
+                                         **_control(EngineOptions, "max_side", most=serve.max_side), elem_id="size")
+                        octaves = gr.Slider(label="Octaves", **_control(DreamOptions, "octaves"), elem_id="octaves")
+                        steps = gr.Slider(label="Steps per octave", **_control(DreamOptions, "steps",
+                                                                               most=serve.max_steps),
+                                          elem_id="steps")
+                        step_size = gr.Number(label="Step size", **_control(DreamOptions, "step_size", step=0.001),
                                               elem_id="step_size")
-                        jitter = gr.Slider(0, 64, value=32, step=1, label="Jitter (pixels)", elem_id="jitter")
+                        jitter = gr.Slider(label="Jitter (pixels)", **_control(DreamOptions, "jitter"),
+                                           elem_id="jitter")
+                        original_colors = gr.Checkbox(DreamOptions.original_colors, label="Keep the photo's colours",
+                                                      info=_help(DreamOptions, "original_colors"),
+                                                      elem_id="original_colors")
                         with gr.Accordion("Guide and normalisation", open=False):
                             guide = gr.File(label="Guide image (optional)", file_types=["image"], type="filepath",
                                             elem_id="guide")
-                            lapnorm = gr.Checkbox(False, label="Laplacian normalisation", elem_id="lapnorm")
+                            lapnorm = gr.Checkbox(DreamOptions.lapnorm, label="Laplacian normalisation",
+                                                  elem_id="lapnorm")
                         dream_button = gr.Button("Dream", variant="primary", elem_id="dream")
                     with gr.Column(scale=2):
                         shown = gr.Image(label="Dream", interactive=False, format="png", elem_id="shown")
@@ -401,15 +397,19 @@ def build_app(config: ServerConfig):
             with gr.Tab("From noise", id="noise"):
                 with gr.Row():
                     with gr.Column(scale=1):
-                        r_layer = gr.Dropdown(names, value="mixed4", label="Layer", elem_id="r_layer")
-                        r_param = gr.Radio(["pixel", "fft"], value="pixel", label="Parameterisation",
-                                           elem_id="r_param")
-                        r_size = gr.Slider(75, min(config.max_side, 512), value=min(224, config.max_side), step=1,
-                                           label="Size (pixels)", elem_id="r_size")
-                        r_octaves = gr.Slider(1, 8, value=4, step=1, label="Octaves (pixel)", elem_id="r_octaves")
-                        r_steps = gr.Slider(1, max(config.max_steps, 128), value=20, step=1,
-                                            label="Steps (fft: 128 when left at 20)", elem_id="r_steps")
-                        r_seed = gr.Number(0, label="Seed", precision=0, minimum=0, elem_id="r_seed")
+                        r_layer = gr.Dropdown(names, value=RENDER_LAYER, label="Layer", elem_id="r_layer")
+                        r_param = gr.Radio(list(PARAMETERIZATIONS), value=RenderOptions.param,
+                                           label="Parameterisation", elem_id="r_param")
+                        r_size = gr.Slider(MIN_SIDE, min(serve.max_side, MAX_RENDER_SIDE),
+                                           value=min(render_side, serve.max_side), step=1, label="Size (pixels)",
+                                           elem_id="r_size")
+                        r_octaves = gr.Slider(label="Octaves (pixel)", **_control(DreamOptions, "octaves"),
+                                              elem_id="r_octaves")
+                        r_steps = gr.Slider(label=f"Steps (fft: {FFT_STEPS} when left at {DreamOptions.steps})",
+                                            **_control(DreamOptions, "steps", most=max(serve.max_steps, FFT_STEPS)),
+                                            elem_id="r_steps")
+                        r_seed = gr.Number(label="Seed", precision=0, **_control(DreamOptions, "seed"),
+                                           elem_id="r_seed")
                         r_channel = gr.Number(0, label="Channel", precision=0, minimum=0, elem_id="r_channel")
                         render_button = gr.Button("Render one channel", variant="primary", elem_id="render")
                         g_first = gr.Number(0, label="Gallery: first channel", precision=0, minimum=0,
@@ -427,18 +427,22 @@ def build_app(config: ServerConfig):
                         r_command = gr.Textbox(label="The same render from the command line", interactive=False,
                                                elem_id="r_command")
             with gr.Tab("Video and zoom", id="video"):
-                gr.Markdown(f"Uses the Photo tab's layers and settings. At most {config.max_frames} frames.")
+                gr.Markdown(f"Uses the Photo tab's layers and settings. At most {serve.max_frames} frames. "
+                            "A job stopped half-way continues where it stopped when asked again.")
                 with gr.Row():
                     with gr.Column(scale=1):
                         clip = gr.File(label="Clip", file_types=["video"], type="filepath", elem_id="clip")
-                        v_frames = gr.Slider(1, config.max_frames, value=min(12, config.max_frames), step=1,
-                                             label="Frames (from the start)", elem_id="v_frames")
-                        v_frame_steps = gr.Slider(1, 20, value=5, step=1, label="Steps per later frame",
+                        v_frames = gr.Slider(label="Frames (from the start)",
+                                             **_control(VideoOptions, "max_frames", most=serve.max_frames),
+                                             elem_id="v_frames")
+                        v_frame_steps = gr.Slider(label="Steps per later frame",
+                                                  **_control(VideoOptions, "frame_steps", most=serve.max_steps),
                                                   elem_id="v_frame_steps")
                         video_button = gr.Button("Dream the clip", variant="primary", elem_id="video_button")
-                        z_frames = gr.Slider(1, config.max_frames, value=min(24, config.max_frames), step=1,
-                                             label="Zoom: frames (from the Photo tab's photo)", elem_id="z_frames")
-                        z_zoom = gr.Slider(1.0, 1.2, value=1.05, step=0.01, label="Zoom per frame",
+                        z_frames = gr.Slider(label="Zoom: frames (from the Photo tab's photo)",
+                                             **_control(ZoomOptions, "frames", most=serve.max_frames),
+                                             elem_id="z_frames")
+                        z_zoom = gr.Slider(label="Zoom per frame", **_control(ZoomOptions, "zoom", step=0.01),
                                            elem_id="z_zoom")
                         zoom_button = gr.Button("Zoom into the photo", elem_id="zoom_button")
                     with gr.Column(scale=2):
@@ -458,7 +462,8 @@ def build_app(config: ServerConfig):
                 live_rate = gr.Markdown("", elem_id="live_rate")
                 live_state = gr.State(None)
 
-        controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size]
+        controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size,
+                    original_colors]
         render_controls = [r_param, r_size, r_octaves, r_steps, r_seed]
 
         # `progress=gr.Progress()` defaults are how Gradio hands a job its progress bar.
@@ -476,7 +481,7 @@ def build_app(config: ServerConfig):
 
         def render_channel(layer, channel_value, *values, progress=gr.Progress()):  # noqa: B008
             try:
-                return dreams.render(layer, _whole(channel_value), *values, progress=progress)
+                return dreams.render(layer, channel_value, *values, progress=progress)
             except ValueError as error:
                 raise gr.Error(_one_line(error)) from None
 
@@ -525,32 +530,90 @@ def build_app(config: ServerConfig):
     return demo
 
 
-def launch(config: ServerConfig, host: str = "127.0.0.1", port: int = 7860,
-           auth: tuple[str, str] | None = None, block: bool = True, quiet: bool = False):
-    """Builds the page, queues it (one job at a time, `config.queue_size` waiting) and serves it.
+def launch(config: ServerConfig, block: bool = True, quiet: bool = False):
+    """Builds the page, queues it (one job at a time, `config.serve.queue_size` waiting) and serves it.
 
+    The address, the password and the upload limit are `config.serve`'s.
     Returns the `gradio.Blocks` (its `local_url`, `close()`); with `block`
     it returns only once the server stopped (Ctrl-C).
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
+    serve = config.serve
     demo = build_app(config)
-    demo.queue(max_size=config.queue_size, default_concurrency_limit=1)
+    demo.queue(max_size=serve.queue_size, default_concurrency_limit=1)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, quiet=quiet,
-                max_file_size=config.max_upload_bytes, allowed_paths=[str(demo.dreams.output_dir)],
-                show_error=True, ssr_mode=False, theme=theme, footer_links=[])
+    demo.launch(server_name=serve.host, server_port=serve.port, auth=serve.credentials,
+                prevent_thread_lock=not block, quiet=quiet, max_file_size=serve.max_upload_bytes,
+                allowed_paths=[str(demo.dreams.output_dir)], show_error=True, ssr_mode=False, theme=theme,
+                footer_links=[])
     return demo
 
 
+def _control(cls, name: str, most=None, step=1) -> dict:
+    """`minimum`, `maximum`, `value` and `step` of the control of the field `name` of `cls`.
+
+    The range is the field's (an exclusive bound one `step` inside), its
+    top capped by `most` (a server limit); the value is the field's default,
+    or the top where the default is "no limit" (`None`).
+    """
+    meta = _field(cls, name).metadata
+    low = meta["least"] if meta["least"] is not None else meta["above"] + step
+    high = meta["most"] if meta["most"] is not None else meta["below"] - step
+    high = high if most is None else min(high, most)
+    default = getattr(cls, name)
+    return dict(minimum=low, maximum=high, value=high if default is None else min(default, high), step=step)
+
+
+def _help(cls, name: str) -> str:
+    """The field's help text, as a sentence."""
+    text = _field(cls, name).metadata["help"]
+    return f"{text[0].upper()}{text[1:]}."
+
+
+def _field(cls, name: str) -> dataclasses.Field:
+    return next(field for field in dataclasses.fields(cls) if field.name == name)
+
+
+def _channel(value) -> int | None:
+    """A channel box: blank for every channel, else one whole number."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is None or not number.is_integer():
+        raise ValueError(f"`channel` must be a whole number, or blank for every channel. Received: channel={text!r}")
+    return int(number)
+
+
+def _kept_copy(source, target: Path) -> Path:
+    """`target`, a copy of the file `source` made once (atomically)."""
+    if not target.is_file():
+        target.parent.mkdir(exist_ok=True)
+        with atomic_path(target) as temp_path:
+            shutil.copyfile(source, temp_path)
+    return target
+
+
+def _command(output: Path, input_name: str = "photo.jpg") -> str:
+    """The command line that repeats the settings `output` holds, on `input_name`."""
+    return settings.command_line(settings.read(output), input_name, output.name)
+
+
 @contextlib.contextmanager
-def _named_as_uploaded(path):
-    """A `ValueError` about an upload names the visitor's file, not the server's copy of it."""
+def _named_as_uploaded(*paths):
+    """A `ValueError` about an upload names the visitor's file, not the server's copies of it."""
     try:
         yield
     except ValueError as error:
-        raise ValueError(str(error).replace(str(path), _original_name(path))) from None
+        text = str(error)
+        for path in paths:
+            text = text.replace(str(path), _original_name(path))
+        raise ValueError(text) from None
 
 
 def _shown_errors(updates, gr):
@@ -562,31 +625,10 @@ def _shown_errors(updates, gr):
         raise gr.Error(_one_line(error)) from None
 
 
-def _status(state: jobs.Progress, unit: str) -> str:
-    eta = state.eta_s
-    left = "" if eta is None else f", about {eta:.0f} s left"
-    return f"{state.done}/{state.total} {unit}{left}."
-
-
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
-
-
-def _whole(value):
-    return None if value is None or str(value).strip() == "" else int(value)
 
 
 def _original_name(path) -> str:
     """Gradio keeps an upload's own file name as the last part of its path."""
     return Path(str(path)).name
-
-
-def _even(frame: np.ndarray) -> np.ndarray:
-    """Crops an odd last row or column: the page's player needs H.264 yuv420p (browsers do not play 4:4:4)."""
-    return frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2]
-
-
-def _with(args, **changes):
-    import argparse
-
-    return argparse.Namespace(**{**vars(args), **changes})

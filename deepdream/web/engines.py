@@ -1,4 +1,4 @@
-"""The engines a server keeps: built once per layer set, channel, guide and precision, a few at most."""
+"""The engines a server keeps: built once per engine options (layers, channel, guide, precision), a few at most."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""What the page runs: the CLI's own flags, checks and mode calls, on a worker thread that reports as it goes.
+"""How the page runs a job: on a worker thread that reports as it goes, within the server's limits.
 
-Each job turns the page's values into the command line's flags and parses
-them with `deepdream.cli.build_parser()`, so a page dream and a CLI dream are
-the same call with the same settings (and the same file). The work runs on a
-`Job` thread; the page's generator reads its progress and previews, and a
-closed tab stops it between two steps.
+The page builds the options of `deepdream.options` from its controls and
+calls the jobs of `deepdream.jobs`, so a page dream and a command-line dream
+are the same call with the same settings (and the same file). The work runs
+on a `Job` thread whose `hooks()` the job reports to; the page's generator
+reads its progress and previews, and a closed tab stops it at the job's next
+report (`deepdream.jobs.Cancelled`).
 """
 
 from __future__ import annotations
@@ -18,55 +19,65 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-# The page shows a new preview at most this often, and at least once per octave.
+from deepdream.jobs import Cancelled, Hooks
+from deepdream.options import ServeOptions
+
+# The page shows a new preview at most this often.
 PREVIEW_INTERVAL_S = 0.5
 # Decompression bombs: far above a phone photo (48 MP), far below what exhausts a small server.
 DEFAULT_MAX_PIXELS = 64_000_000
 
-
-class Cancelled(Exception):
-    """Raised inside a job's work when its visitor has gone."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """What a visitor may ask of the server."""
+    """What a visitor may ask of the server: the limits of its `ServeOptions`, and the pixels an upload may hold.
 
-    max_side: int = 768
-    max_steps: int = 50
-    max_frames: int = 48
+    Args:
+        serve: the server's options (`max_side`, `max_steps`, `max_frames`,
+            `max_upload_mb`). Defaults to `ServeOptions()`.
+        max_pixels: largest upload, in decoded pixels. Defaults to 64 million.
+    """
+
+    serve: ServeOptions = dataclasses.field(default_factory=ServeOptions)
     max_pixels: int = DEFAULT_MAX_PIXELS
-    max_upload_bytes: int = 20 * 1024 * 1024
 
-    def check(self, args) -> None:
-        """Raises `ValueError` with a message for the visitor when the flags ask for more than the limits."""
-        if args.max_side is not None and args.max_side > self.max_side:
-            raise ValueError(f"This server dreams images of at most {self.max_side} pixels a side; "
-                             f"{args.max_side} was asked for.")
-        if args.steps > self.max_steps:
-            raise ValueError(f"This server takes at most {self.max_steps} steps per octave; "
-                             f"{args.steps} was asked for.")
-        frames = getattr(args, "max_frames", None) or getattr(args, "zoom_frames", None)
-        if frames is not None and frames > self.max_frames:
-            raise ValueError(f"This server dreams at most {self.max_frames} video frames; {frames} was asked for.")
+    def check(self, side: int | None, steps: int, frames: int | None = None, most_steps: int | None = None) -> None:
+        """Raises `ValueError` with a message for the visitor when a job asks for more than the limits.
+
+        Args:
+            side: the largest image side asked for (`None`: not given).
+            steps: the steps per octave (or per later frame) asked for.
+            frames: the video or zoom frames asked for. Defaults to `None`.
+            most_steps: the steps allowed, where a mode allows more than
+                `serve.max_steps`. Defaults to `serve.max_steps`.
+        """
+        serve = self.serve
+        most_steps = most_steps or serve.max_steps
+        if side is not None and side > serve.max_side:
+            raise ValueError(f"This server dreams images of at most {serve.max_side} pixels a side; "
+                             f"{side} was asked for.")
+        if steps > most_steps:
+            raise ValueError(f"This server takes at most {most_steps} steps per octave; {steps} was asked for.")
+        if frames is not None and frames > serve.max_frames:
+            raise ValueError(f"This server dreams at most {serve.max_frames} video frames; {frames} was asked for.")
 
     def check_upload(self, path) -> None:
         """Raises `ValueError` when an upload is missing or over the size limit."""
         if path is None:
             raise ValueError("Upload a file first.")
         size = Path(path).stat().st_size
-        if size > self.max_upload_bytes:
+        if size > self.serve.max_upload_bytes:
             raise ValueError(f"The upload is {size / 2**20:.1f} MB; this server takes at most "
-                             f"{self.max_upload_bytes / 2**20:.0f} MB.")
+                             f"{self.serve.max_upload_mb:g} MB.")
 
 
 @dataclasses.dataclass
 class Progress:
-    """A snapshot of a job: steps (or frames) done of total, and the latest preview, if any."""
+    """A snapshot of a job: steps (or frames) done of total, the latest preview and message, if any."""
 
     done: int = 0
     total: int = 1
     preview: np.ndarray | None = None
+    message: str | None = None
     started: float = dataclasses.field(default_factory=time.monotonic)
 
     @property
@@ -78,10 +89,10 @@ class Progress:
 
 
 class Job:
-    """Runs `work(job)` on a thread; `work` reports with `job.step(done, total, preview)`.
+    """Runs `work(job)` on a thread; `work` reports with `job.step(done, total, preview)` or through `job.hooks()`.
 
-    `step` raises `Cancelled` once `cancel()` was called, so a job stops
-    within one step of its visitor leaving. `on_end(outcome)` is called
+    Both raise `Cancelled` once `cancel()` was called, so a job stops
+    within one report of its visitor leaving. `on_end(outcome)` is called
     with "done", "cancelled" or "failed" when the work ends.
     """
 
@@ -108,9 +119,30 @@ class Job:
             self._version += 1
             self._lock.notify_all()
 
+    def note(self, message: str) -> None:
+        """Records a line for the visitor (a resumed video), shown with the progress."""
+        with self._lock:
+            self._progress.message = message
+            self._version += 1
+            self._lock.notify_all()
+
+    def hooks(self, previews: bool = False) -> Hooks:
+        """The `Hooks` of a `deepdream.jobs` job that report to this one and stop it once cancelled.
+
+        Args:
+            previews: hand over the dream so far as it grows. Defaults to `False`.
+        """
+        return Hooks(on_progress=lambda progress: self.step(progress.done, progress.total, progress.preview),
+                     on_message=self.note, should_stop=self._stop.is_set, previews=previews)
+
     def cancel(self) -> None:
         """Asks the work to stop at its next step."""
         self._stop.set()
+
+    def snapshot(self) -> Progress:
+        """The progress as last reported."""
+        with self._lock:
+            return dataclasses.replace(self._progress)
 
     def updates(self, interval: float = PREVIEW_INTERVAL_S) -> Iterator[Progress]:
         """Yields a snapshot whenever the job reported, at most every `interval` seconds, until it ends."""
@@ -123,8 +155,7 @@ class Job:
                 if self._version == seen:
                     continue
                 seen = self._version
-                snapshot = dataclasses.replace(self._progress)
-            yield snapshot
+            yield self.snapshot()
             time.sleep(interval)
 
     def result(self):
@@ -147,40 +178,6 @@ class Job:
                 self._lock.notify_all()
             if self._on_end is not None:
                 self._on_end(outcome)
-
-
-def dream_reporters(job: Job) -> dict[str, Callable]:
-    """`on_step` and `on_image` callbacks of `DeepDream.dream` that report to `job`.
-
-    Steps are counted as they come; the dream so far becomes the preview at
-    the end of each octave and otherwise at most every `PREVIEW_INTERVAL_S`
-    seconds (the engine hands it over about once a second).
-    """
-    counts = [0, 1]
-    last = [0.0]
-
-    def on_step(done: int, total: int, loss: float) -> None:
-        counts[:] = [done, total]
-        job.step(done, total)
-
-    def on_image(image: np.ndarray) -> None:
-        now = time.monotonic()
-        if now - last[0] >= PREVIEW_INTERVAL_S or counts[0] == counts[1]:
-            last[0] = now
-            job.step(*counts, preview=image)
-
-    return dict(on_step=on_step, on_image=on_image)
-
-
-def parse_flags(argv: list[str]):
-    """Parses `argv` with the command line's own parser; raises `ValueError` with its one-line message."""
-    from deepdream.cli import build_parser
-    from inception_keras.cli_support import UsageError
-
-    try:
-        return build_parser().parse_args(argv)
-    except UsageError as error:
-        raise ValueError(str(error).replace("deepdream: ", "").replace(" (see --help)", "")) from None
 
 
 def layer_spec(layers: list[str] | str, weights: str = "") -> str:
