@@ -37,6 +37,7 @@ def _mixed4_energy(weights, images):
             for i in images]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["RGB", "L", "RGBA"])
 def test_dream_raises_mixed4_energy(trained_weights_path, photo_path, tmp_path, mode, monkeypatch):
     source = tmp_path / f"input_{mode}.png"
@@ -50,6 +51,7 @@ def test_dream_raises_mixed4_energy(trained_weights_path, photo_path, tmp_path, 
     assert energy_after > 1.25 * energy_before
 
 
+@pytest.mark.slow
 def test_jax_backend_dreams_too(trained_weights_path, photo_path, tmp_path):
     output = tmp_path / "jax.png"
     env = dict(os.environ, KERAS_BACKEND="jax")
@@ -65,6 +67,7 @@ def test_jax_backend_dreams_too(trained_weights_path, photo_path, tmp_path):
     assert energy_after > 1.25 * energy_before
 
 
+@pytest.mark.slow
 def test_jax_backend_runs_without_trained_weights(photo_path, tmp_path):
     output = tmp_path / "jax.png"
     env = dict(os.environ, KERAS_BACKEND="jax")

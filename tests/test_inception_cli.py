@@ -79,6 +79,7 @@ def test_module_runs_from_another_directory_without_tracebacks(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly():
     """`python -m inception_keras layers | head -1` once head has gone: status 141 (SIGPIPE), no traceback."""
     reader, writer = os.pipe()
@@ -92,6 +93,7 @@ def test_a_closed_pipe_ends_quietly():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_examples_run(reference_top, grace_hopper_path, tmp_path):
     shapes = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "print_conv_shapes.py"), "Mixed_6b"],

@@ -30,6 +30,7 @@ def test_top_weights_file_gives_keras_applications_outputs(reference_top, grace_
     np.testing.assert_allclose(ours, theirs, atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_notop_weights_file_gives_keras_applications_outputs_at_other_size(reference_notop, grace_hopper):
     reference, path = reference_notop
     model = ik.InceptionV3(include_top=False, weights=path, input_shape=(384, 512, 3))
@@ -39,6 +40,7 @@ def test_notop_weights_file_gives_keras_applications_outputs_at_other_size(refer
     np.testing.assert_allclose(ours, theirs, atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_trained_conv_base_loads_like_keras_applications(trained_weights_path, grace_hopper):
     ours = ik.InceptionV3(include_top=False, weights=trained_weights_path)
     theirs = keras.applications.InceptionV3(include_top=False, weights=None)

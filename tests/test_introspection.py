@@ -27,6 +27,7 @@ def test_conv_table_matches_keras_applications(height, width):
         assert row.params == layer.count_params()
 
 
+@pytest.mark.slow
 def test_tap_point_strides_match_real_output_shapes(any_size_base):
     points = ik.tap_points(any_size_base)
     assert [p.name for p in points] == [f"mixed{i}" for i in range(11)]

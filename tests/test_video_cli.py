@@ -96,6 +96,7 @@ def test_bad_video_flags_exit_2(tmp_path, capsys, flags, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_no_output_and_resume_finishes(tmp_path):
     source = write_clip(tmp_path / "clip.mp4", frames=12, audio=True)
     output = tmp_path / "out.mp4"
