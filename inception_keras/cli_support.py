@@ -1,16 +1,22 @@
 """What every command line tool of the project shares: one-line errors and exit codes.
 
-User errors (`ValueError`, bad arguments) end with one line on stderr and exit
-status 2; Ctrl-C ends with status 130; a closed pipe (`... | head`) ends
-quietly with status 141, as a shell's SIGPIPE would; `--debug` shows the
-traceback instead.
+User errors (`ValueError`, bad arguments) and failed writes (a full disk, a
+read-only folder) end with one line on stderr and exit status 2; Ctrl-C ends
+with status 130, SIGTERM and SIGHUP (`kill`, `timeout`, `docker stop`, a
+closed terminal) the same way with 143 and 129, leaving no partial file; a
+closed pipe (`... | head`) ends quietly with status 141, as a shell's SIGPIPE
+would; `--debug` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
+import signal
 import sys
+import threading
 import warnings
 from typing import Callable
 
@@ -18,6 +24,14 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM or SIGHUP, so a run ends as it does on Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 class UsageError(Exception):
@@ -75,9 +89,12 @@ def run_command(prog: str, command: Callable[[], int], debug: bool) -> int:
         print(f"{prog}: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), terminated_as_interrupted():
             warnings.showwarning = show_warning
             return command()
+    except Terminated as stop:
+        print(f"{prog}: stopped by {signal.Signals(stop.signum).name}; nothing partial was left", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -91,6 +108,42 @@ def run_command(prog: str, command: Callable[[], int], debug: bool) -> int:
         message = " ".join(str(error).split())
         print(f"{prog}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as error:
+        if debug:
+            raise
+        print(f"{prog}: error: {write_error_message(error)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def write_error_message(error: OSError) -> str:
+    """One line for a failed read or write: what failed, where, and what to do."""
+    where = f" {error.filename}" if error.filename else ""
+    hints = {errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+             errno.EDQUOT: "the disk quota is used up: free some space or write elsewhere",
+             errno.EROFS: "the folder is on a read-only file system: write elsewhere",
+             errno.EACCES: "no permission: write to a folder you may write to",
+             errno.EPERM: "no permission: write to a folder you may write to",
+             errno.EISDIR: "that is a folder: name a file"}
+    hint = hints.get(error.errno, " ".join(str(error.strerror or error).split()))
+    return f"cannot write{where}: {hint}"
+
+
+@contextlib.contextmanager
+def terminated_as_interrupted():
+    """SIGTERM and SIGHUP raise `Terminated` in the main thread while the block runs (else nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def parse_args(parser: argparse.ArgumentParser, argv) -> tuple[argparse.Namespace | None, int]:
