@@ -20,13 +20,10 @@ def applies(args) -> bool:
 
 
 def output_dir(args) -> Path:
-    """The output folder of a batch; raises `ValueError` for `-o` or a folder that does not exist."""
+    """The output folder of a batch (checked by the job); raises `ValueError` for `-o`."""
     if args.output:
         raise ValueError("-o/--output names one file; with several inputs use --output-dir DIR.")
-    folder = Path(args.output_dir or ".")
-    if not folder.is_dir():
-        raise ValueError(f"Output folder does not exist: {folder} (create it first).")
-    return folder
+    return Path(args.output_dir or ".")
 
 
 def report_failures(failed: list[tuple[Path, str]], written: int) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 from deepdream import jobs, settings
 from deepdream.batch import BatchReport, output_paths
 from deepdream.options import DreamOptions, EngineOptions
+from inception_keras.files import check_output, check_writable
 
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[ray]" (or pip install "ray[data]")'
 
@@ -72,7 +73,10 @@ def dream_files_on_ray(sources: list[Path], output_dir, engine: EngineOptions, d
     if gpus_per_worker < 0:
         raise ValueError(f"--gpus-per-worker must be 0 or more. Received: {gpus_per_worker}")
     ray = import_ray()
+    check_writable(output_dir)
     outputs = output_paths(sources, output_dir)
+    for output in outputs:
+        check_output(output, [*sources, engine.guide], flag="--output-dir")
     jobs.build_engine(engine)  # a bad option is one line here, not a dead actor
     if not ray.is_initialized():
         ray.init(address=None if address == "local" else address, log_to_driver=False,

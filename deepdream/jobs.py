@@ -31,6 +31,7 @@ from deepdream import settings
 from deepdream.batch import BatchReport, collect_inputs, output_paths
 from deepdream.colors import keep_colors
 from deepdream.options import DreamOptions, EngineOptions, RenderOptions, VideoOptions, ZoomOptions
+from inception_keras.files import check_output, check_writable
 
 
 class Cancelled(Exception):
@@ -120,12 +121,6 @@ def fit_max_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
     return resize_image(image, max(2, round(image.shape[0] * scale)), max(2, round(image.shape[1] * scale)))
 
 
-def refuse_overwriting_input(source: Path, output: Path) -> None:
-    """Raises `ValueError` when `output` is the file `source`."""
-    if source.exists() and output.exists() and output.resolve() == source.resolve():
-        raise ValueError(f"The output {output} is the input; choose another -o/--output.")
-
-
 def dream_image(dreamer, image: np.ndarray, dream: DreamOptions, hooks: Hooks = NO_HOOKS) -> np.ndarray:
     """Dreams an `(H, W, 3)` uint8 array with the engine `dreamer`; the photo's colours kept when asked.
 
@@ -158,7 +153,7 @@ def dream_still(source, output, engine: EngineOptions, dream: DreamOptions, *, d
     from inception_keras.images import check_output_path, save_image
 
     source, output = Path(source), Path(output)
-    refuse_overwriting_input(source, output)
+    check_output(output, [source, engine.guide])
     check_output_path(output)
     image = load_photo(source, engine.max_side)
     dreamer = dreamer or build_engine(engine)
@@ -179,10 +174,11 @@ def dream_batch(sources: Iterable, output_dir, engine: EngineOptions, dream: Dre
             inputs share an output, or `output_dir` does not exist (before any work).
     """
     output_dir = Path(output_dir)
-    if not output_dir.is_dir():
-        raise ValueError(f"Output folder does not exist: {output_dir} (create it first).")
+    check_writable(output_dir)
     sources = collect_inputs(sources)
     outputs = output_paths(sources, output_dir)
+    for output in outputs:
+        check_output(output, [*sources, engine.guide], flag="--output-dir")
     dreamer = dreamer or build_engine(engine)
     metadata = settings.image_metadata(settings.build("still", engine, dream, dreamer.precision))
     report = BatchReport()
@@ -236,7 +232,7 @@ def dream_video(source, output, engine: EngineOptions, dream: DreamOptions, vide
     from deepdream.video_io import probe_video, read_video
 
     source, output = Path(source), Path(output)
-    check_video_output(source, output)
+    check_video_output(source, output, engine.guide)
     info = probe_video(source)
     count = min(info.frame_count, video.max_frames or info.frame_count)
     dreamer = dreamer or build_engine(engine)
@@ -276,7 +272,7 @@ def dream_zoom(source, output, engine: EngineOptions, dream: DreamOptions, zoom:
     from deepdream.zoom import zoom_frames
 
     source, output = Path(source), Path(output)
-    check_video_output(source, output)
+    check_video_output(source, output, engine.guide)
     image = load_photo(source, engine.max_side)
     if even_sides:
         image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
@@ -344,16 +340,14 @@ def render_gallery(output, engine: EngineOptions, dream: DreamOptions, render_op
     return save_image(grid, output, metadata=settings.image_metadata(recorded))
 
 
-def check_video_output(source: Path, output: Path) -> None:
+def check_video_output(source: Path, output: Path, guide=None) -> None:
     """Checks a video or zoom job's paths before any work; raises `ValueError` saying what is wrong."""
     from deepdream.video_io import check_output_suffix
 
     if not source.is_file():
         raise ValueError(f"Input not found: {source}")
     check_output_suffix(output)
-    refuse_overwriting_input(source, output)
-    if not output.parent.is_dir():
-        raise ValueError(f"Output folder does not exist: {output.parent} (create it first).")
+    check_output(output, [source, guide])
 
 
 def _check_render(dream: DreamOptions, render_options: RenderOptions) -> None:

@@ -11,6 +11,64 @@ from pathlib import Path
 from typing import Iterator
 
 PART_TAG = ".part"
+# Below this much free space a write is refused before the work starts (a still, a frame, a model file).
+MIN_FREE_BYTES = 16 * 1024 * 1024
+
+
+def check_output(path, inputs=(), *, folder: bool = False, earlier_output=None, overwrite: bool = False,
+                 flag: str = "-o/--output") -> Path:
+    """Checks, before any work, that writing `path` destroys nothing of the user's and can succeed.
+
+    The one rule every command that writes follows: an output never
+    replaces an input of the same run, a file output never replaces a
+    folder, and a folder output replaces only an earlier output of the same
+    kind (`earlier_output(path)` true) unless `overwrite`. The folder it
+    goes in must exist, be writable and have room.
+
+    Args:
+        path: the file (or, with `folder`, the folder) to write.
+        inputs: the paths the run reads. Defaults to none.
+        folder: the output is a folder (a SavedModel). Defaults to `False`.
+        earlier_output: `earlier_output(path) -> bool` for an existing
+            folder output. Defaults to none: no folder is an earlier output.
+        overwrite: replace an existing folder that is not an earlier output.
+            Defaults to `False`.
+        flag: how the user named the output, for the messages.
+
+    Returns:
+        `path` as a `Path`.
+
+    Raises:
+        ValueError: one line saying what is wrong and how to fix it.
+    """
+    path = Path(path)
+    for source in inputs:
+        if source is not None and _same_or_inside(Path(source), path, folder):
+            raise ValueError(f"{flag} {path} would replace the input {source}; choose another output.")
+    if path.is_dir():
+        if not folder:
+            raise ValueError(f"{flag} {path} is a folder; name a file.")
+        if not overwrite and not (earlier_output and earlier_output(path)):
+            raise ValueError(f"{flag} {path} is a folder this command did not write; choose another, "
+                             "or add --overwrite to replace it and everything in it.")
+    elif path.exists() and folder:
+        raise ValueError(f"{flag} {path} is a file; name a folder.")
+    check_writable(path.parent)
+    return path
+
+
+def check_writable(folder, min_free_bytes: int = MIN_FREE_BYTES) -> None:
+    """Raises `ValueError` when `folder` is missing, read-only, not writable or nearly full."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"Output folder does not exist: {folder} (create it first).")
+    status = os.statvfs(folder)
+    if status.f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"Cannot write into {folder}: it is read-only; choose another folder.")
+    free = status.f_bavail * status.f_frsize
+    if free < min_free_bytes:
+        raise ValueError(f"Cannot write into {folder}: {free / 2**20:.1f} MiB free; free some space or choose "
+                         "another folder.")
 
 
 @contextlib.contextmanager
@@ -70,6 +128,16 @@ def file_sha256(path) -> str:
 def keras_home() -> Path:
     """Keras's home folder: `$KERAS_HOME`, read when called, else `~/.keras`."""
     return Path(os.path.expanduser(os.environ.get("KERAS_HOME") or "~/.keras"))
+
+
+def _same_or_inside(source: Path, output: Path, folder: bool) -> bool:
+    """Whether writing `output` would replace `source`: the same file, or (a folder output) a folder holding it."""
+    if not source.exists():
+        return False
+    source = source.resolve()
+    if output.exists() and output.resolve() == source:
+        return True
+    return folder and output.resolve() in source.parents
 
 
 def _glob_escaped(text: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from inception_keras.files import atomic_path
+from inception_keras.files import atomic_path, check_writable
 
 # 16384 x 16384: far above an 8K frame, far below what exhausts memory.
 DEFAULT_MAX_PIXELS = 16384 * 16384
@@ -88,7 +88,7 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
 
 
 def check_output_path(path) -> str:
-    """Returns the image format for `path`, or raises `ValueError` if it cannot be written."""
+    """Returns the image format for `path`, or raises `ValueError` if it cannot be written there."""
     path = Path(path)
     image_format = SAVE_FORMATS.get(path.suffix.lower())
     if image_format is None:
@@ -96,8 +96,7 @@ def check_output_path(path) -> str:
             f"Cannot tell the output format from '{path.name}': use one of "
             f"{', '.join(sorted(SAVE_FORMATS))}."
         )
-    if not path.parent.is_dir():
-        raise ValueError(f"Output folder does not exist: {path.parent}")
+    check_writable(path.parent)
     return image_format
 
 

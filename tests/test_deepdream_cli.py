@@ -93,7 +93,7 @@ def test_jax_backend_runs_without_trained_weights(photo_path, tmp_path):
         (["{photo}", "--octave-scale", "0.5"], "--octave-scale"),
         (["{photo}", "--step-size", "-1"], "--step-size"),
         (["{photo}", "--channel", "5000", "--layer", "mixed3"], "Channel 5000"),
-        (["{photo}", "-o", "{photo}"], "is the input"),
+        (["{photo}", "-o", "{photo}"], "would replace the input"),
         (["{photo}", "-o", "{tmp}/no/dir/out.png"], "folder does not exist"),
         (["{photo}", "-o", "{tmp}/out.xyz"], "output format"),
         (["{photo}", "--weights", "{tmp}/nothing.h5"], "not found"),
