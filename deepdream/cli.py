@@ -74,12 +74,16 @@ def _run(args) -> int:
     if args.show_settings:
         print(settings.describe(settings.read(args.show_settings)))
         return EXIT_OK
+    mode = None
     if args.settings_from:
         recorded = settings.read(args.settings_from)
         apply_recorded(args, settings.options_of(recorded))
+        mode = _mode_for(args)
+        if recorded["mode"] == "video" and mode.__name__ != "deepdream.cli_video":
+            raise ValueError(f"{args.settings_from} holds a video's settings; give a video INPUT to repeat them.")
         for warning in settings.check_sources(recorded, args.guide, args.weights):
             say(f"warning: {warning}")
-    return _mode_for(args).run(args)
+    return (mode or _mode_for(args)).run(args)
 
 
 def _mode_for(args):

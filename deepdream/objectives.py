@@ -6,52 +6,10 @@ An objective spec is a string like `"mixed4"`, `"mixed4:1.0,mixed5:1.5"` or
 
 from __future__ import annotations
 
-import dataclasses
-import math
-
 import keras
 
+from deepdream.options import LayerTerm, parse_layer_spec  # noqa: F401  (terms are options; kept importable here)
 from inception_keras.names import PRE_RELU_SUFFIX
-
-
-@dataclasses.dataclass(frozen=True)
-class LayerTerm:
-    """One layer's share of the objective: `weight * mean(activation ** 2)`.
-
-    With `channel` set, the term is `weight * mean(activation[..., channel])`.
-    """
-
-    layer: str
-    weight: float = 1.0
-    channel: int | None = None
-
-
-def parse_layer_spec(spec: str | list[str]) -> list[LayerTerm]:
-    """Parses `"mixed4:1.0,mixed5:1.5"` (or a list of such strings) into terms.
-
-    Raises:
-        ValueError: empty names, or a weight that is not a finite number.
-    """
-    parts = [spec] if isinstance(spec, str) else list(spec)
-    terms = []
-    for item in ",".join(parts).split(","):
-        item = item.strip()
-        if not item:
-            continue
-        name, _, weight_text = item.partition(":")
-        try:
-            weight = float(weight_text) if weight_text else 1.0
-        except ValueError:
-            weight = math.nan
-        if not name or not math.isfinite(weight):
-            raise ValueError(
-                f"Bad layer term {item!r}: write NAME or NAME:WEIGHT with a finite "
-                "number, e.g. 'mixed4:1.0,mixed5:1.5'."
-            )
-        terms.append(LayerTerm(name.strip(), weight))
-    if not terms:
-        raise ValueError("No layer given: name at least one, e.g. --layer mixed4.")
-    return terms
 
 
 def layer_loss(activation, term: LayerTerm):

@@ -35,6 +35,51 @@ MAX_RENDER_SIDE = 8192
 MAX_SEED = 2**32 - 1
 
 
+@dataclasses.dataclass(frozen=True)
+class LayerTerm:
+    """One layer's share of the objective: `weight * mean(activation ** 2)`.
+
+    With `channel` set, the term is `weight * mean(activation[..., channel])`.
+    """
+
+    layer: str
+    weight: float = 1.0
+    channel: int | None = None
+
+
+# Weights only scale terms against each other (each step's gradient is normalised); far larger ones overflow the
+# float32 loss and give a black image.
+MAX_LAYER_WEIGHT = 10_000.0
+
+
+def parse_layer_spec(spec: str | list[str]) -> list[LayerTerm]:
+    """Parses `"mixed4:1.0,mixed5:1.5"` (or a list of such strings) into terms.
+
+    Raises:
+        ValueError: empty names, or a weight that is not a number within +-`MAX_LAYER_WEIGHT`.
+    """
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    terms = []
+    for item in ",".join(parts).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, weight_text = item.partition(":")
+        try:
+            weight = float(weight_text) if weight_text else 1.0
+        except ValueError:
+            weight = math.nan
+        if not name or not math.isfinite(weight) or abs(weight) > MAX_LAYER_WEIGHT:
+            raise ValueError(
+                f"Bad layer term {item!r}: write NAME or NAME:WEIGHT with a number from -{MAX_LAYER_WEIGHT:g} "
+                f"to {MAX_LAYER_WEIGHT:g}, e.g. 'mixed4:1.0,mixed5:1.5'."
+            )
+        terms.append(LayerTerm(name.strip(), weight))
+    if not terms:
+        raise ValueError("No layer given: name at least one, e.g. --layer mixed4.")
+    return terms
+
+
 def option(default, help: str, *, least=None, most=None, above=None, below=None, choices=None,  # noqa: A002
            flag: str | None = None, recorded: bool = True):
     """A dataclass field with its help, its range and how the command line names it.
@@ -115,8 +160,7 @@ class EngineOptions(Checked):
 
     def __post_init__(self):
         super().__post_init__()
-        if not self.layers.strip():
-            raise ValueError(f"`layers` must name at least one layer. Received: layers={self.layers!r}")
+        parse_layer_spec(self.layers)  # names are checked against the network when it is built
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,7 +35,8 @@ import numpy as np
 
 from deepdream import transforms
 from deepdream.engine import DeepDream
-from deepdream.objectives import LayerTerm, parse_layer_spec, with_pre_relu_terms
+from deepdream.objectives import with_pre_relu_terms
+from deepdream.options import LayerTerm, parse_layer_spec
 from deepdream.octaves import octave_shapes
 from deepdream.parameterization import FourierImage
 from inception_keras.inception_v3 import MIN_INPUT_SIZE

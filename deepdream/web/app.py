@@ -336,7 +336,7 @@ def build_app(config: ServerConfig):
 
     from inception_keras.introspection import build_for_size, tap_points
 
-    from deepdream.objectives import parse_layer_spec
+    from deepdream.options import parse_layer_spec
 
     dreams = Dreams(config)
     serve = config.serve
