@@ -229,7 +229,7 @@ def dream_video(source, output, engine: EngineOptions, dream: DreamOptions, vide
     """
     from deepdream.pipelining import read_ahead
     from deepdream.video_dream import FrameDreamer, frames_with_flows
-    from deepdream.video_io import probe_video, read_video
+    from deepdream.video_io import H264_SUFFIXES, probe_video, read_video
 
     source, output = Path(source), Path(output)
     check_video_output(source, output, engine.guide)
@@ -259,10 +259,18 @@ def dream_video(source, output, engine: EngineOptions, dream: DreamOptions, vide
         return dreamed
 
     fps = Fraction(video.fps).limit_denominator(1001) if video.fps else info.fps
+    times = None
+    if info.variable_rate(count):
+        if video.fps is None and output.suffix.lower() in H264_SUFFIXES:
+            times = info.frame_times[:count]  # each frame keeps its time stamp, so the audio stays in sync
+        else:
+            hooks.message(f"{source.name} has a variable frame rate; {output.name} re-times it to a constant "
+                          f"{float(fps):g} fps, moving frames by up to {info.retiming_error(fps, count):.3f} s")
     recorded = settings.build("video", engine, dream, dreamer.precision, video)
     with contextlib.closing(read_ahead(frames)) as ahead:
         _write_frames(output, store, finished, count, fps, _indexed(dream_or_load, ahead), recorded, video.crf,
-                      hooks, audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count)
+                      hooks, audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count,
+                      times=times)
     return output
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import av
 import numpy as np
@@ -32,11 +32,17 @@ WEBP_QUALITY = 85
 INPUT_DEMUXERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "gif"})
 # FFmpeg's GIF timing is in 1/100 s; faster rates play wrongly in browsers.
 MAX_GIF_FPS = 50
+# The clock of a variable-rate H.264 output's time stamps.
+EXACT_TIME_BASE = Fraction(1, 90_000)
 
 
 @dataclasses.dataclass(frozen=True)
 class VideoInfo:
-    """What a video file holds, read from its header and its packets (nothing decoded)."""
+    """What a video file holds, read from its header and its packets (nothing decoded).
+
+    `frame_times` are the frames' presentation times in seconds from the
+    first frame, in order.
+    """
 
     path: Path
     width: int
@@ -44,6 +50,16 @@ class VideoInfo:
     fps: Fraction
     frame_count: int
     has_audio: bool
+    frame_times: tuple[float, ...] = ()
+
+    def retiming_error(self, fps, count: int | None = None) -> float:
+        """The most seconds any of the first `count` frames would move if shown at a constant `fps`."""
+        times = self.frame_times[:count]
+        return max((abs(t - index / float(fps)) for index, t in enumerate(times)), default=0.0)
+
+    def variable_rate(self, count: int | None = None) -> bool:
+        """Whether the frames' times stray from the average rate by more than half a frame."""
+        return self.retiming_error(self.fps, count) > 0.5 / float(self.fps)
 
 
 def probe_video(path) -> VideoInfo:
@@ -64,13 +80,15 @@ def probe_video(path) -> VideoInfo:
     with _opened(path) as container:
         stream = _video_stream(container, path)
         announced = stream.frames
-        packets, end = 0, 0.0
+        packets, end, times = 0, 0.0, []
         try:
             for packet in container.demux():
                 if packet.size == 0:
                     continue
                 if packet.stream.index == stream.index:
                     packets += 1
+                    if packet.pts is not None and packet.time_base is not None:
+                        times.append(float(packet.pts * packet.time_base))
                 if packet.pts is not None and packet.time_base is not None:
                     end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
         except av.error.FFmpegError as error:
@@ -79,6 +97,7 @@ def probe_video(path) -> VideoInfo:
             path=path, width=stream.codec_context.width, height=stream.codec_context.height,
             fps=_frame_rate(stream), frame_count=packets,
             has_audio=any(s.type == "audio" for s in container.streams),
+            frame_times=tuple(t - min(times) for t in sorted(times)) if len(times) == packets else (),
         )
         start = (container.start_time or 0) / av.time_base
         announced_seconds = (container.duration or 0) / av.time_base
@@ -127,7 +146,8 @@ def read_video(path, max_frames: int | None = None) -> Iterator[np.ndarray]:
 
 
 def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = DEFAULT_CRF,
-                audio_from=None, trim_audio: bool = False, metadata: dict[str, str] | None = None) -> Path:
+                audio_from=None, trim_audio: bool = False, metadata: dict[str, str] | None = None,
+                times: Sequence[float] | None = None) -> Path:
     """Encodes `frames` to `path` atomically, frame by frame; returns `path`.
 
     The format follows the extension: .mp4, .mov or .mkv (H.264, yuv420p,
@@ -149,6 +169,9 @@ def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = 
             every packet is copied.
         metadata: container tags, such as `{"comment": ...}` (the keys an
             MP4 keeps: title, comment, description, ...). Defaults to `None`.
+        times: each frame's time in seconds, for an H.264 output that keeps
+            a variable-rate clip's timing (`VideoInfo.frame_times`); frames
+            past its end follow at `fps`. Defaults to `None`: a constant `fps`.
 
     Raises:
         ValueError: an unknown extension, a bad `fps` or `crf`, no frames,
@@ -169,24 +192,35 @@ def write_video(frames: Iterable[np.ndarray], path, fps=DEFAULT_FPS, crf: int = 
         audio = _AudioCopy(audio_from, container) if audio_from is not None and suffix in H264_SUFFIXES else None
         stream = None
         count = 0
+        times = list(times) if times is not None and suffix in H264_SUFFIXES else None
+
+        def time_of(index: int) -> float:
+            if times is None:
+                return index / fps
+            return times[index] if index < len(times) else times[-1] + (index - len(times) + 1) / fps
+
         for frame in frames:
             frame = np.ascontiguousarray(frame)
             if stream is None:
-                stream = _add_video_stream(container, suffix, fps, crf, frame.shape)
+                stream = _add_video_stream(container, suffix, fps, crf, frame.shape, exact_times=times is not None)
             elif frame.shape != (stream.height, stream.width, 3):
                 raise ValueError(
                     f"Every frame must be {stream.width}x{stream.height} RGB. Received: shape={frame.shape}"
                 )
-            for packet in stream.encode(_to_video_frame(frame, suffix, count)):
+            video_frame = _to_video_frame(frame, suffix, count)
+            if times is not None:
+                video_frame.pts = round(time_of(count) / EXACT_TIME_BASE)
+                video_frame.time_base = EXACT_TIME_BASE
+            for packet in stream.encode(video_frame):
                 container.mux(packet)
             count += 1
             if audio is not None:
-                audio.copy_until(count / fps)
+                audio.copy_until(time_of(count))
         if stream is None:
             raise ValueError(f"No frames to write to {path}.")
         container.mux(stream.encode())
         if audio is not None:
-            audio.copy_until(count / fps if trim_audio else math.inf)
+            audio.copy_until(time_of(count) if trim_audio else math.inf)
             audio.close()
     return path
 
@@ -231,7 +265,7 @@ def _muxer(suffix: str) -> str:
     return {".mkv": "matroska", ".webp": "webp"}.get(suffix, suffix[1:])
 
 
-def _add_video_stream(container, suffix: str, fps: Fraction, crf: int, shape: tuple):
+def _add_video_stream(container, suffix: str, fps: Fraction, crf: int, shape: tuple, exact_times: bool = False):
     height, width = shape[:2]
     if len(shape) != 3 or shape[2] != 3:
         raise ValueError(f"Frames must be (H, W, 3) RGB. Received: shape={shape}")
@@ -245,6 +279,8 @@ def _add_video_stream(container, suffix: str, fps: Fraction, crf: int, shape: tu
         stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf)})
         # x264 refuses odd sides in 4:2:0 (even its crop is in whole chroma samples); 4:4:4 keeps them.
         stream.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
+        if exact_times:  # each frame's own time stamp, in MPEG's 90 kHz clock
+            stream.codec_context.time_base = stream.time_base = EXACT_TIME_BASE
     stream.width, stream.height = width, height
     return stream
 

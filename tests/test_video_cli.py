@@ -204,3 +204,20 @@ def test_lookahead_computes_the_same_frames_reading_one_ahead(engine):
     plain = list(dream_frames(engine, (moving_square(i) for i in range(4)), options, frame_steps=1))
     for a, b in zip([first, *rest], plain):
         assert np.max(np.abs(a.astype(int) - b)) <= 1
+
+
+def test_a_variable_rate_clip_keeps_each_frames_time_and_its_audio(tmp_path, capsys):
+    times = [0.0, 0.05, 0.1, 0.4, 0.45, 0.5, 0.55, 1.2, 1.25, 1.3]  # a pause, then a jump: as phones record
+    source = write_clip(tmp_path / "vfr.mp4", frames=len(times), audio=True, times=times)
+    assert probe_video(source).variable_rate()
+    output = tmp_path / "out.mp4"
+    assert main([str(source), "-o", str(output), *FAST]) == 0
+    kept = probe_video(output)
+    assert kept.frame_count == len(times)
+    assert np.allclose(kept.frame_times, probe_video(source).frame_times, atol=1e-3)
+    assert audio_packets(output) == audio_packets(source)
+
+    constant = tmp_path / "constant.mp4"  # asked for a constant rate: the run says what that costs
+    assert main([str(source), "-o", str(constant), *FAST[:-1], "--fps", "10"]) == 0
+    most = max(abs(t - index / 10) for index, t in enumerate(times))  # 0.5 s: frame 7 at 1.2 s instead of 0.7 s
+    assert f"re-times it to a constant 10 fps, moving frames by up to {most:.3f} s" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -29,22 +30,29 @@ def square_left_edge(frame: np.ndarray) -> float:
 
 
 def write_clip(path, frames: int = 10, width: int = 96, height: int = 80, fps: int = 12,
-               audio: bool = False, faststart: bool = False) -> Path:
-    """Writes a clip of `moving_square` frames; with `audio`, a 440 Hz AAC tone as long as the video."""
+               audio: bool = False, faststart: bool = False, times: list[float] | None = None) -> Path:
+    """Writes a clip of `moving_square` frames; with `audio`, a 440 Hz AAC tone as long as the video.
+
+    With `times` (seconds, one per frame) the frames carry those time stamps: a variable-rate clip.
+    """
     path = Path(path)
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as container:
         stream = container.add_stream(CODECS[path.suffix], rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "pal8" if path.suffix == ".gif" else "yuv420p"
+        if times is not None:
+            stream.codec_context.time_base = stream.time_base = Fraction(1, 90_000)
         sound = _audio_stream(container) if audio else None
         for index in range(frames):
             frame = _video_frame(moving_square(index, width, height), path.suffix == ".gif")
+            if times is not None:
+                frame.pts, frame.time_base = round(times[index] * 90_000), Fraction(1, 90_000)
             for packet in stream.encode(frame):
                 container.mux(packet)
         container.mux(stream.encode())
         if sound is not None:
-            samples = AUDIO_RATE * frames // fps
+            samples = int(AUDIO_RATE * (times[-1] + 1 / fps if times is not None else frames / fps))
             _encode_audio(container, sound, 0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / AUDIO_RATE))
     return path
 
