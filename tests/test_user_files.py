@@ -146,3 +146,24 @@ def test_sigterm_ends_a_video_like_ctrl_c_and_the_next_run_clears_stale_parts(tm
     resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=240)
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.mp4"]
+
+
+def test_an_input_without_a_suffix_gets_a_png_dream(tmp_path, grace_hopper, monkeypatch):
+    source = tmp_path / "photo"
+    Image.fromarray(grace_hopper).resize((96, 80)).save(source, format="JPEG")
+    monkeypatch.chdir(tmp_path)
+    assert main([str(source), *FAST]) == 0
+    assert Image.open(tmp_path / "photo_dream.png").size == (96, 80)
+
+
+def test_interrupted_is_its_own_line_after_the_progress_bar(tmp_path, grace_hopper, capsys, monkeypatch):
+    source = _photo(tmp_path / "a.png", grace_hopper)
+
+    def stopped(self, image, on_step=None, **options):
+        on_step(1, 4, 0.5)  # the bar is drawn, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("deepdream.engine.DeepDream.dream", stopped)
+    assert main([str(source), "-o", str(tmp_path / "out.png"), *FAST[:-1]]) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == "deepdream: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
