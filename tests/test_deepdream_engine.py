@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from deepdream import DeepDream, octave_shapes, parse_layer_spec
+from deepdream.ascent import draw_shifts
 from deepdream.normalization import laplacian_normalize
 from deepdream.tiling import tiled_gradient
 
@@ -49,8 +50,8 @@ def test_tiled_and_whole_image_gradients_agree_away_from_tile_borders(small_phot
     keras.utils.set_random_seed(0)
     dreamer = DeepDream(layer, weights=None)
     image = _as_input(small_photo)
-    _, whole = dreamer._gradient(image)
-    _, tiled = tiled_gradient(image, dreamer._gradient, tile_size=96 + 2 * margin, margin=margin)
+    _, whole = dreamer.ascent.compiled_gradient(image)
+    _, tiled = tiled_gradient(image, dreamer.ascent.compiled_gradient, tile_size=96 + 2 * margin, margin=margin)
     whole, tiled = (keras.ops.convert_to_numpy(g)[0] for g in (whole, tiled))
     away = np.zeros(whole.shape[:2], bool)
     away[16:-16, 16:-16] = True
@@ -253,17 +254,12 @@ def test_a_tiled_step_allocates_no_image_sized_temporary(small_photo):
     keras.utils.set_random_seed(0)
     dreamer = DeepDream("mixed0", weights=None, tile_size=192, whole_image_pixels=0)
     image = resize_image(small_photo, 1200, 1020).astype("float32") / 127.5 - 1.0
-    dreamer._ascend_pixels(image[:192, :192].copy(), 1, 0.01, 32, False, np.random.RandomState(0),
-                           _NoCounter())  # traces
+    shifts = draw_shifts(np.random.RandomState(0), 1, 32)
+    dreamer.ascent.run_on_host(image[:192, :192].copy(), shifts, 0.01, False)  # traces
     tracemalloc.start()
-    dreamer._ascend_pixels(image, 1, 0.01, 32, False, np.random.RandomState(0), _NoCounter())
+    dreamer.ascent.run_on_host(image, shifts, 0.01, False)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # The gradient buffer (one image), a band of 256 rows and tile-sized arrays; the tensor path held
     # five image-sized arrays at once (rolled image, padded image, gradient, normalised, updated).
     assert peak < 1.3 * image.nbytes, peak / image.nbytes
-
-
-class _NoCounter:
-    def step(self, loss):
-        pass
