@@ -1,11 +1,10 @@
 """The ascent programs of one octave: the device loop, and the host tiled loop.
 
 The device loop is one compiled program per octave (`octave_program`): the
-image enters the device once, every step's roll, gradient, normalisation
-(mean-abs or Laplacian), update and clip run there
-(`deepdream.ascent_step.ascent_step`), and the image and the losses leave
-once. It is written once with `keras.ops` (`keras.ops.fori_loop`) and
-compiled per backend: on a GPU `tf.function` on
+image enters the device once, every step (`deepdream.ascent_step.ascent_step`:
+roll, gradient, normalisation, update, clip) runs there, and the image and
+the losses leave once. It is written once with `keras.ops`
+(`keras.ops.fori_loop`) and compiled per backend: on a GPU `tf.function` on
 TensorFlow, `jax.jit` with the loop inside on JAX; on a CPU, where both run
 the network slower inside a loop, one compiled step per step with the image
 kept as a backend tensor; eager on torch (on the device, with no host sync
