@@ -26,7 +26,7 @@ import numpy as np
 
 from deepdream import gradients, hardware
 from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
-from deepdream.octave_ascent import TILE_MARGIN, OctaveAscent
+from deepdream.octave_ascent import OctaveAscent, check_tile_size
 from deepdream.octaves import dream_octaves, octave_shapes, refine_octave
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
 from inception_keras.introspection import feature_extractor
@@ -84,11 +84,7 @@ class DeepDream:
             raise ValueError(
                 f"`precision` must be one of auto, {', '.join(PRECISIONS)}. Received: {precision!r}"
             )
-        if tile_size < MIN_INPUT_SIZE + 2 * TILE_MARGIN:
-            raise ValueError(
-                f"`tile_size` must be at least {MIN_INPUT_SIZE + 2 * TILE_MARGIN}. "
-                f"Received: tile_size={tile_size}"
-            )
+        check_tile_size(tile_size)
         if isinstance(layers, str) or not all(isinstance(t, LayerTerm) for t in layers):
             terms = parse_layer_spec(layers)
         else:
@@ -110,10 +106,12 @@ class DeepDream:
 
     @property
     def tile_size(self) -> int:
+        """Side of the square tiles that bound memory (`with_ascent` gives an engine with another)."""
         return self.ascent.tile_size
 
     @property
     def whole_image_pixels(self) -> int:
+        """Images up to this many pixels are processed in one piece (`with_ascent` gives another limit)."""
         return self.ascent.whole_image_pixels
 
     @property

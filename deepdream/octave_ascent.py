@@ -25,9 +25,18 @@ import numpy as np
 
 from deepdream import ascent, device_tiles, gradients, hardware, normalization, tiling, transforms
 from deepdream.parameterization import PixelImage
+from inception_keras.inception_v3 import MIN_INPUT_SIZE
 
 # Pixels dropped from each side of a tile: the cores, `tile_size - 2 * TILE_MARGIN` square, cover the image.
 TILE_MARGIN = 32
+
+
+def check_tile_size(tile_size: int) -> None:
+    """Raises a `ValueError` unless a tile's core is at least the network's smallest input."""
+    if tile_size < MIN_INPUT_SIZE + 2 * TILE_MARGIN:
+        raise ValueError(
+            f"`tile_size` must be at least {MIN_INPUT_SIZE + 2 * TILE_MARGIN}. Received: tile_size={tile_size}"
+        )
 
 
 class OctaveAscent:
@@ -52,6 +61,7 @@ class OctaveAscent:
 
     def __init__(self, extractor: keras.Model, objective: Callable, tile_size: int, whole_image_pixels: int,
                  device_loop: bool = True, device_tiles: bool | None = None):
+        check_tile_size(tile_size)
         self._extractor, self._objective = extractor, objective
         self._options = dict(tile_size=tile_size, whole_image_pixels=whole_image_pixels, device_loop=device_loop,
                              device_tiles=device_tiles)
@@ -71,18 +81,22 @@ class OctaveAscent:
 
     @property
     def tile_size(self) -> int:
+        """Side of the square tiles, margins included."""
         return self._options["tile_size"]
 
     @property
     def whole_image_pixels(self) -> int:
+        """Images up to this many pixels are processed in one piece."""
         return self._options["whole_image_pixels"]
 
     @property
     def device_loop(self) -> bool:
+        """Whether octaves run the device loop (within the limit, or tiled on the device)."""
         return self._options["device_loop"]
 
     @property
     def device_tiles(self) -> bool | None:
+        """Tiles on the device (`True`), on the host (`False`), or picked per device (`None`)."""
         return self._options["device_tiles"]
 
     @property
@@ -91,7 +105,11 @@ class OctaveAscent:
         return self._trace_count
 
     def with_options(self, **changes) -> "OctaveAscent":
-        """An ascent of the same objective with some constructor arguments changed, compiled anew."""
+        """An ascent of the same objective with some choices changed, compiled anew (on first use).
+
+        `changes` are any of the constructor's `tile_size`,
+        `whole_image_pixels`, `device_loop` and `device_tiles`.
+        """
         return OctaveAscent(self._extractor, self._objective, **dict(self._options, **changes))
 
     def for_objective(self, extractor: keras.Model, objective: Callable) -> "OctaveAscent":

@@ -76,6 +76,8 @@ def test_the_loop_is_chosen_at_construction(dreamer, host_dreamer):
     assert dreamer.runs_on_device(150, 130) and not host_dreamer.runs_on_device(150, 130)
     with pytest.raises(AttributeError):
         dreamer.ascent.device_loop = False
+    with pytest.raises(ValueError, match="tile_size=100"):
+        dreamer.with_ascent(tile_size=100)
 
 
 def test_shifts_are_the_host_loops_draws():
