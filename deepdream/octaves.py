@@ -1,12 +1,12 @@
 """The octave schedule: image sizes from the smallest to the original, and a dream's walk through them.
 
 `octave_shapes` gives the sizes. `dream_octaves` dreams each octave from
-the photo at that size plus the detail the smaller octaves dreamed, on an
+the photo at that size plus the detail the smaller octaves dreamed, on a
 `deepdream.octave_ascent.OctaveAscent`: on the device (the photo goes in
 once, each octave one program, the dream and the losses out once) or on
 the host (in place on NumPy buffers: the image, one gradient buffer and
-one tile at a time). `refine_octave` is one octave at the image's own size, from
-a float image (a video or zoom frame).
+one tile at a time). `refine_octave` is one octave at the image's own
+size, from a float image (a video or zoom frame).
 """
 
 from __future__ import annotations
