@@ -8,11 +8,13 @@ what to read, the CPU being shared). Each prints two rows:
 - overhead: a step at `--overhead-size` on the shallow objective `stem_2a_relu`
   (where host work shows), whole image, one octave: the time per step, and
   the time per step spent outside compiled code. For the host loop that is
-  the step minus its compiled gradient calls (timed inside them); for the
-  device loop the step minus its compiled octave program (timed around
-  it). "Beyond the gradient" is the device step minus a compiled gradient
-  of the same image timed alone: the roll, normalisation and update the
-  program runs besides the gradient (on a CPU, compiled but still CPU work).
+  the step minus the engine's gradient of the same image timed alone
+  (`OctaveAscent.gradient`; on JAX its tiles, gathered on the host); for the
+  device loop the step minus its compiled octave program
+  (`OctaveAscent.octave_program`) timed alone on the same image. "Beyond
+  the gradient" is the device step minus a compiled gradient of the same
+  image timed alone: the roll, normalisation and update the program runs
+  besides the gradient (on a CPU, compiled but still CPU work).
 - dream: keras.io's settings (mixed4..7 weighted 1/1.5/2/2.5, 3 octaves x
   `--dream-steps`, `--dream-size`), whole dream including compilation,
   device loop against host loop (which on JAX is the 512-pixel tiles it
@@ -47,56 +49,38 @@ def measure(weights: str, overhead_size: tuple[int, int], overhead_steps: int, d
     import keras
     import numpy as np
 
-    from deepdream import DeepDream
+    from deepdream import DeepDream, ascent
 
     rng = np.random.RandomState(0)
     height, width = overhead_size
     photo = (rng.rand(height, width, 3) * 255).astype(np.uint8)
     engine = DeepDream("stem_2a_relu", weights=weights, whole_image_pixels=height * width)
+    host_engine = engine.with_ascent(device_loop=False)
     results = {"backend": keras.backend.backend()}
 
-    gradient_seconds = []
-    compiled = engine._gradient
-
-    def timed_gradient(image):
+    def seconds_per_step(call):
         start = time.perf_counter()
-        out = _sync(compiled(image))
-        gradient_seconds.append(time.perf_counter() - start)
-        return out
+        _sync(call())
+        return (time.perf_counter() - start) / overhead_steps
 
     options = dict(octaves=1, steps=overhead_steps, jitter=32)
     engine.dream(photo, **options)  # compiles the device loop
-    program_seconds = []
-    program = engine._programs[False]
+    device_step = seconds_per_step(lambda: engine.dream(photo, **options))
+    program = engine.ascent.octave_program(False, (height, width))
+    image = engine.ascent.to_unit(ascent.to_device(photo))
+    controls = ascent.octave_controls(ascent.draw_shifts(np.random.RandomState(0), overhead_steps, 32))
+    program_step = seconds_per_step(lambda: program(image, controls, 0.01))
+    _sync(engine.ascent.compiled_gradient(image))  # compiles it alone (JAX)
+    gradient_alone = seconds_per_step(lambda: [_sync(engine.ascent.compiled_gradient(image))
+                                               for _ in range(overhead_steps)])
 
-    def timed_program(*args):
-        start = time.perf_counter()
-        out = _sync(program(*args))
-        program_seconds.append(time.perf_counter() - start)
-        return out
-
-    engine._programs[False] = timed_program
-    start = time.perf_counter()
-    engine.dream(photo, **options)
-    device_step = (time.perf_counter() - start) / overhead_steps
-    device_outside = device_step - sum(program_seconds) / overhead_steps
-    image = keras.ops.convert_to_tensor(photo[None].astype("float32") / 127.5 - 1.0)
-    _sync(compiled(image))
-    start = time.perf_counter()
-    for _ in range(overhead_steps):
-        _sync(compiled(image))
-    gradient_alone = (time.perf_counter() - start) / overhead_steps
-
-    engine.device_loop = False
-    engine._gradient = timed_gradient
-    engine.dream(photo, **dict(options, steps=1))  # compiles the host loop's gradient (JAX: its tile)
-    gradient_seconds.clear()
-    start = time.perf_counter()
-    engine.dream(photo, **options)
-    host_step = (time.perf_counter() - start) / overhead_steps
-    host_gradient = sum(gradient_seconds) / overhead_steps
+    host_engine.dream(photo, **dict(options, steps=1))  # compiles the host loop's gradient (JAX: its tile)
+    host_step = seconds_per_step(lambda: host_engine.dream(photo, **options))
+    _sync(host_engine.ascent.gradient(image))
+    host_gradient = seconds_per_step(lambda: [_sync(host_engine.ascent.gradient(image))
+                                              for _ in range(overhead_steps)])
     results["overhead"] = {
-        "device_step": device_step, "device_outside": device_outside,
+        "device_step": device_step, "device_outside": device_step - program_step,
         "device_beyond_gradient": device_step - gradient_alone,
         "host_step": host_step, "host_outside": host_step - host_gradient,
     }
@@ -107,8 +91,7 @@ def measure(weights: str, overhead_size: tuple[int, int], overhead_steps: int, d
     for round_index in range(dream_rounds):  # host first, then device first, and so on
         for loop in ("host", "device") if round_index % 2 == 0 else ("device", "host"):
             if loop not in dreamers:
-                dreamers[loop] = DeepDream(KERAS_IO, weights=weights)
-                dreamers[loop].device_loop = loop == "device"
+                dreamers[loop] = DeepDream(KERAS_IO, weights=weights, device_loop=loop == "device")
             start = time.perf_counter()
             dreamers[loop].dream(photo, octaves=3, steps=dream_steps)
             seconds[loop].append(time.perf_counter() - start)

@@ -6,7 +6,7 @@
 Each case is its own process (`KERAS_BACKEND` set per case), so its peak
 RSS (`ru_maxrss`) is that path's alone. A case builds the engine with the
 whole-image limit of this machine (`deepdream.hardware`), forces the path
-(`engine.device_tiles` True or False) and dreams the photo at 1 octave x
+(`DeepDream(..., device_tiles=True or False)`) and dreams the photo at 1 octave x
 `--steps` steps, timing each step as `on_step` reports it: "first" is the
 start and the first step (the compile included), "s / step" the mean of the
 others (with a progress callback the device loop runs one step a chunk at
@@ -38,8 +38,8 @@ def case(args) -> None:
 
     width, height = (int(v) for v in args.case_size.split("x"))
     photo = resize_image(skimage.data.coffee(), height, width)
-    engine = DeepDream(args.layers, weights=args.weights, precision=args.precision)
-    engine.device_tiles = args.path == "device"
+    engine = DeepDream(args.layers, weights=args.weights, precision=args.precision,
+                       device_tiles=args.path == "device")
     assert height * width > engine.whole_image_pixels, "the size must be above the whole-image limit"
     times = [time.perf_counter()]
     dreamed = engine.dream(photo, octaves=1, steps=args.steps, on_step=lambda *_: times.append(time.perf_counter()))

@@ -2,11 +2,12 @@
 
     python benchmarks/bench_normalization.py [--size 3840x2160] [--repeats 5]
 
-"tensor": `clip(image + step * mean_abs_normalize(gradient), -1, 1)` with
-`keras.ops`, as the engine did before (each op makes an image-sized
-temporary). "bands": `normalization.mean_abs` and `normalization.add_scaled`
-on NumPy buffers, 256 rows at a time, in place. "lapnorm": the Laplacian
-pyramid normalisation (whole-image tensors; it needs a global RMS per band).
+"tensor": the step's update on whole-image tensors, `ascended(image, direction
+* scale)` of `step_update(gradient)` (`deepdream.ascent_step`, as the device
+loop runs it; each op makes an image-sized temporary). "bands": the host
+loop's `ascend_in_place` on NumPy buffers, the statistic and the update 256
+rows at a time, in place. "lapnorm": the same with the Laplacian pyramid
+normalisation (whole-image tensors; it needs a global RMS per band).
 Reports the median seconds and the growth of peak RSS over the two buffers
 (image and gradient), measured in a fresh process per variant.
 """
@@ -31,7 +32,7 @@ def run(variant: str, height: int, width: int, repeats: int) -> dict:
     import keras
     import numpy as np
 
-    from deepdream import normalization
+    from deepdream import ascent_step
 
     rng = np.random.RandomState(0)
     image = rng.uniform(-1, 1, (height, width, 3)).astype(np.float32)
@@ -41,13 +42,11 @@ def run(variant: str, height: int, width: int, repeats: int) -> dict:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        if variant == "bands":
-            scale = 0.01 / (normalization.mean_abs(gradient) + 1e-8)
-            normalization.add_scaled(image, gradient, scale)
+        if variant == "tensor":
+            direction, scale = ascent_step.step_update(keras.ops.convert_to_tensor(gradient[None]), 0.01, False)
+            image = keras.ops.convert_to_numpy(ascent_step.ascended(image[None], direction * scale))[0]
         else:
-            normalize = normalization.laplacian_normalize if variant == "lapnorm" else normalization.mean_abs_normalize
-            update = 0.01 * normalize(keras.ops.convert_to_tensor(gradient[None]))
-            image = keras.ops.convert_to_numpy(keras.ops.clip(image[None] + update, -1.0, 1.0))[0]
+            ascent_step.ascend_in_place(image, gradient, 0.01, lapnorm=variant == "lapnorm")
         times.append(time.perf_counter() - start)
     growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     return {"variant": variant, "seconds": statistics.median(times), "rss_growth_mib": growth,

@@ -45,7 +45,7 @@ def main() -> None:
         for step in range(args.steps + 1):
             for name, engine in (("whole", whole), ("tiled", tiled)):
                 start = time.perf_counter()
-                engine._gradient_into(image, (step, -step), out)
+                engine.ascent.gradient_into(image, (step, -step), out)
                 if step:
                     times[name].append(time.perf_counter() - start)
         w, t = statistics.median(times["whole"]), statistics.median(times["tiled"])

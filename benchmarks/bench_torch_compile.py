@@ -3,7 +3,7 @@
     KERAS_BACKEND=torch python benchmarks/bench_torch_compile.py --weights PATH
         [--layers mixed4] [--size 960x640] [--steps 3] [--cases eager,gradient] [--second-size WxH]
 
-Cases, each the engine's step (`deepdream.ascent.ascent_step`: roll, gradient,
+Cases, each the engine's step (`deepdream.ascent_step.ascent_step`: roll, gradient,
 roll back, mean-abs normalisation, update, clip) on one `(1, H, W, 3)` float32
 image:
 - eager: the engine's default (`deepdream.gradients.traceable_gradient`).
@@ -34,7 +34,8 @@ import time
 def _cases(engine, names: list[str]) -> dict:
     import torch
 
-    from deepdream import ascent, gradients
+    from deepdream import gradients
+    from deepdream.ascent_step import ascent_step
 
     def loss_of(image):
         return engine.objective(engine.extractor(image, training=False))
@@ -52,11 +53,11 @@ def _cases(engine, names: list[str]) -> dict:
         gradient, loss = torch.func.grad_and_value(loss_of)(image)
         return loss, gradient
 
-    compiled_step = torch.compile(lambda image, shift, step_size: ascent.ascent_step(
+    compiled_step = torch.compile(lambda image, shift, step_size: ascent_step(
         image, shift, step_size, False, functional_gradient, ()), dynamic=True)
     steps = {
-        "eager": lambda image, shift: ascent.ascent_step(image, shift, 0.01, False, eager_gradient, ()),
-        "gradient": lambda image, shift: ascent.ascent_step(image, shift, 0.01, False, compiled_gradient, ()),
+        "eager": lambda image, shift: ascent_step(image, shift, 0.01, False, eager_gradient, ()),
+        "gradient": lambda image, shift: ascent_step(image, shift, 0.01, False, compiled_gradient, ()),
         "step": lambda image, shift: compiled_step(image, shift, 0.01),
     }
     gradient_of = {"eager": eager_gradient, "gradient": compiled_gradient, "step": functional_gradient}

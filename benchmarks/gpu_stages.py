@@ -39,8 +39,8 @@ def still(args, weights) -> str:
 
     height, width = _size(args.size)
     photo = (np.random.RandomState(0).rand(height, width, 3) * 255).astype(np.uint8)
-    engine = DeepDream(KERAS_IO, weights=weights, whole_image_pixels=args.whole_image_pixels)
-    engine.device_tiles = {"auto": None, "device": True, "host": False}[args.tiles]
+    engine = DeepDream(KERAS_IO, weights=weights, whole_image_pixels=args.whole_image_pixels,
+                       device_tiles={"auto": None, "device": True, "host": False}[args.tiles])
     engine.dream(photo, octaves=3, steps=args.steps)  # compiles every octave's program (JAX: per shape and step count)
     start = time.perf_counter()
     engine.dream(photo, octaves=3, steps=args.steps)

@@ -1,10 +1,10 @@
 """The ascent programs of one octave: the device loop, and the host tiled loop.
 
 The device loop is one compiled program per octave (`octave_program`): the
-image enters the device once, every step's roll, gradient, normalisation
-(mean-abs or Laplacian), update and clip run there, and the image and the
-losses leave once. It is written once with `keras.ops` (`ascent_step`,
-`keras.ops.fori_loop`) and compiled per backend: on a GPU `tf.function` on
+image enters the device once, every step (`deepdream.ascent_step.ascent_step`:
+roll, gradient, normalisation, update, clip) runs there, and the image and
+the losses leave once. It is written once with `keras.ops`
+(`keras.ops.fori_loop`) and compiled per backend: on a GPU `tf.function` on
 TensorFlow, `jax.jit` with the loop inside on JAX; on a CPU, where both run
 the network slower inside a loop, one compiled step per step with the image
 kept as a backend tensor; eager on torch (on the device, with no host sync
@@ -15,7 +15,8 @@ The random rolls are drawn up front (`draw_shifts`) from the same random
 state as the host loop, so both loops dream the same to float rounding.
 The host tiled loop (`host_ascent`) keeps images above the whole-image
 limit within memory on a CPU: tiles of the rolled grid, one at a time, into
-a NumPy gradient buffer.
+a NumPy gradient buffer, then the same step's update a band of rows at a
+time (`deepdream.ascent_step.ascend_in_place`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from typing import Callable
 import keras
 import numpy as np
 
-from deepdream import hardware, normalization
+from deepdream import hardware
+from deepdream.ascent_step import ascend_in_place, ascent_step
 
-GRADIENT_EPSILON = 1e-8
 # A chunk of steps takes about this long, so a progress bar moves about once a second.
 CHUNK_SECONDS = 1.0
 
@@ -38,24 +39,6 @@ def draw_shifts(rng: np.random.RandomState, steps: int, jitter: int) -> np.ndarr
     if jitter == 0:
         return np.zeros((steps, 2), np.int32)
     return rng.randint(-jitter, jitter + 1, size=(steps, 2)).astype(np.int32)
-
-
-def ascent_step(image, shift, step_size, lapnorm: bool, gradient: Callable, weights):
-    """One step on an `(N, H, W, 3)` image in [-1, 1]: roll, gradient, roll back, normalise, update, clip.
-
-    Returns `(image, loss)`. Each sample's gradient is normalised by its own
-    mean absolute value (or Laplacian pyramid), so the samples of a batch
-    ascend independently.
-    """
-    rolled = keras.ops.roll(keras.ops.roll(image, shift[0], axis=1), shift[1], axis=2)
-    loss, grad = gradient(rolled, weights)
-    grad = keras.ops.roll(keras.ops.roll(grad, -shift[1], axis=2), -shift[0], axis=1)
-    if lapnorm:
-        update = normalization.laplacian_normalize(grad) * step_size
-    else:
-        scale = keras.ops.mean(keras.ops.abs(grad), axis=(1, 2, 3), keepdims=True) + GRADIENT_EPSILON
-        update = grad * (step_size / scale)
-    return keras.ops.clip(image + update, -1.0, 1.0), keras.ops.cast(loss, "float32")
 
 
 def octave_loop(image, controls, step_size, lapnorm: bool, gradient: Callable, weights):
@@ -124,7 +107,7 @@ def _stepwise_program(gradient: Callable, weights, lapnorm: bool) -> Callable:
     one_step = lambda image, shift, step_size, weights: ascent_step(  # noqa: E731
         image, shift, step_size, lapnorm, gradient, weights)
     backend = keras.backend.backend()
-    if backend == "torch":  # eager: torch.compile measured slower (gradients._torch_gradient)
+    if backend == "torch":  # eager: torch.compile measured slower (deepdream.gradients)
         step = lambda image, shift, step_size: one_step(  # noqa: E731
             image, [int(v) for v in shift], float(step_size), weights)
         rows, stacked = (lambda controls: controls), _padded
@@ -203,27 +186,24 @@ def run_octave(program: Callable, image, shifts: np.ndarray, step_size: float,
 
 def host_ascent(image: np.ndarray, shifts: np.ndarray, step_size: float, lapnorm: bool,
                 gradient_into: Callable[[np.ndarray, tuple[int, int], np.ndarray], float],
-                on_step: Callable[[float], None]) -> list[float]:
+                on_step: Callable[[float], None] | None = None) -> list[float]:
     """The host loop: one step per roll of `shifts`, in place on the `(H, W, 3)` float32 NumPy `image`.
 
     `gradient_into(image, shift, out)` writes the gradient of `image` rolled
     by `shift`, rolled back, into `out` and returns the loss (the engine's
-    tiled gradient, `deepdream.tiling.tile_grid_gradient`), so a step holds
-    only the image, one gradient buffer and one tile: what keeps images above
-    the whole-image limit within memory on a CPU.
+    tiled gradient, `deepdream.tiling.tile_grid_gradient`); the rest of the
+    step is `deepdream.ascent_step.ascend_in_place`, a band of rows at a
+    time. So a step holds the image, one gradient buffer and one tile: what
+    keeps images above the whole-image limit within memory on a CPU.
     """
     gradient = np.empty_like(image)
     losses = []
     for shift in shifts:
         loss = gradient_into(image, (int(shift[0]), int(shift[1])), gradient)
-        if lapnorm:
-            normalized = normalization.laplacian_normalize(keras.ops.convert_to_tensor(gradient[None]))
-            normalization.add_scaled(image, keras.ops.convert_to_numpy(normalized)[0], step_size)
-        else:
-            scale = step_size / (normalization.mean_abs(gradient) + GRADIENT_EPSILON)
-            normalization.add_scaled(image, gradient, scale)
+        ascend_in_place(image, gradient, step_size, lapnorm)
         losses.append(loss)
-        on_step(loss)
+        if on_step is not None:
+            on_step(loss)
     return losses
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from deepdream import ascent_step
+
 
 class PixelImage:
     """The plain parameterisation: the parameters are the pixels, clipped to [-1, 1]."""
@@ -27,8 +29,8 @@ class PixelImage:
         return gradient
 
     def apply(self, update) -> None:
-        """Adds `update` and clips to the valid pixel range."""
-        self.value = keras.ops.clip(self.value + update, -1.0, 1.0)
+        """Adds `update` and clips to the valid pixel range, as every ascent step does (`ascent_step.ascended`)."""
+        self.value = ascent_step.ascended(self.value, update)
 
 
 # lucid's colour decorrelation: the square root of ImageNet's RGB covariance

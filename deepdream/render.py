@@ -118,13 +118,14 @@ class Renderer:
         pre_relu_weight: weight of the added pre-ReLU term for a post-ReLU
             channel (`deepdream.objectives.with_pre_relu_terms`); 0 turns it
             off. Defaults to 1.0.
-        tile_size, precision: as in `DeepDream`.
+        tile_size, precision, whole_image_pixels: as in `DeepDream`.
     """
 
     def __init__(self, layer: str = "mixed4", weights="imagenet", pre_relu_weight: float = 1.0,
-                 tile_size: int = 512, precision: str = "float32"):
+                 tile_size: int = 512, precision: str = "float32", whole_image_pixels: int | None = None):
         terms = parse_layer_spec(layer)
-        self.engine = DeepDream(terms, weights=weights, tile_size=tile_size, precision=precision)
+        self.engine = DeepDream(terms, weights=weights, tile_size=tile_size, precision=precision,
+                                whole_image_pixels=whole_image_pixels)
         self.layers = [term.layer for term in self.engine.terms]
         self.pre_relu_weight = pre_relu_weight
         self._engines: dict[tuple[int | None, float], DeepDream] = {}
@@ -242,9 +243,9 @@ def render(layer: str = "mixed4", channel: int | None = None, size: tuple[int, i
     Builds a `Renderer` for this call; keep one to render many channels.
     `options` are the keyword arguments of `Renderer.render` (`param`,
     `octaves`, `lapnorm`, `steps`, `seed`, ...) and of `Renderer`
-    (`pre_relu_weight`, `tile_size`, `precision`).
+    (`pre_relu_weight`, `tile_size`, `precision`, `whole_image_pixels`).
     """
-    renderer_keys = {"pre_relu_weight", "tile_size", "precision"}
+    renderer_keys = {"pre_relu_weight", "tile_size", "precision", "whole_image_pixels"}
     renderer = Renderer(layer, weights=weights, **{k: v for k, v in options.items() if k in renderer_keys})
     return renderer.render(channel, size, **{k: v for k, v in options.items() if k not in renderer_keys})
 

@@ -13,6 +13,8 @@ from typing import Callable, Sequence
 import keras
 import numpy as np
 
+from deepdream import ascent_step
+
 
 def identity(image, rng):
     """No transform."""
@@ -20,14 +22,13 @@ def identity(image, rng):
 
 
 def jitter(pixels: int) -> Callable:
-    """A random roll of up to `pixels` in each direction (the DeepDream notebooks' jitter)."""
+    """A random roll of up to `pixels` in each direction (the DeepDream notebooks' jitter, an ascent step's roll)."""
     if pixels == 0:
         return identity
 
     def roll(image, rng):
         shift = tuple(int(v) for v in rng.randint(-pixels, pixels + 1, size=2))
-        rolled = keras.ops.roll(image, shift, axis=(1, 2))
-        return rolled, lambda gradient: keras.ops.roll(gradient, (-shift[0], -shift[1]), axis=(1, 2))
+        return ascent_step.rolled(image, shift), lambda gradient: ascent_step.rolled_back(gradient, shift)
 
     return roll
 

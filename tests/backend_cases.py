@@ -86,8 +86,8 @@ def tiled_dreams(engine) -> tuple[np.ndarray, np.ndarray]:
     from test_device_tiles import TILE, device_and_host_dreams
     from test_device_tiles import photo as tiles_photo
 
-    tiled = engine.with_terms([LayerTerm("stem_2a_relu")])
-    tiled.tile_size, tiled.whole_image_pixels = TILE, 100 * 100  # 75-pixel cores
+    tiled = engine.with_terms([LayerTerm("stem_2a_relu")]).with_ascent(tile_size=TILE,
+                                                                       whole_image_pixels=100 * 100)  # 75-pixel cores
     return device_and_host_dreams(tiled, tiles_photo(150, 150), octaves=1)
 
 

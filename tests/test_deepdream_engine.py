@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from deepdream import DeepDream, octave_shapes, parse_layer_spec
+from deepdream import DeepDream, LayerTerm, octave_shapes, parse_layer_spec
+from deepdream.ascent import draw_shifts
 from deepdream.normalization import laplacian_normalize
 from deepdream.tiling import tiled_gradient
 
@@ -17,6 +18,13 @@ from deepdream.tiling import tiled_gradient
 def random_dreamer():
     keras.utils.set_random_seed(0)
     return DeepDream("mixed3", weights=None, tile_size=192)
+
+
+@pytest.fixture(scope="module")
+def mixed2_dreamer():
+    """The model of the in-place and tensor-path comparisons; each test takes its own tiles and limit."""
+    keras.utils.set_random_seed(0)
+    return DeepDream("mixed2", weights=None)
 
 
 @pytest.fixture()
@@ -45,12 +53,12 @@ def test_tile_cores_cover_every_pixel_exactly_once(height, width, tile, margin):
 
 
 @pytest.mark.parametrize("layer, margin, expected", [("mixed0", 32, 0.99), ("mixed3", 64, 0.9)])
-def test_tiled_and_whole_image_gradients_agree_away_from_tile_borders(small_photo, layer, margin, expected):
-    keras.utils.set_random_seed(0)
-    dreamer = DeepDream(layer, weights=None)
+def test_tiled_and_whole_image_gradients_agree_away_from_tile_borders(random_dreamer, small_photo, layer, margin,
+                                                                      expected):
+    dreamer = random_dreamer.with_terms([LayerTerm(layer)])
     image = _as_input(small_photo)
-    _, whole = dreamer._gradient(image)
-    _, tiled = tiled_gradient(image, dreamer._gradient, tile_size=96 + 2 * margin, margin=margin)
+    _, whole = dreamer.ascent.compiled_gradient(image)
+    _, tiled = tiled_gradient(image, dreamer.ascent.compiled_gradient, tile_size=96 + 2 * margin, margin=margin)
     whole, tiled = (keras.ops.convert_to_numpy(g)[0] for g in (whole, tiled))
     away = np.zeros(whole.shape[:2], bool)
     away[16:-16, 16:-16] = True
@@ -62,8 +70,8 @@ def test_tiled_and_whole_image_gradients_agree_away_from_tile_borders(small_phot
     assert correlation > expected, correlation
 
 
-def test_one_trace_serves_all_octaves_sizes_and_tiles(small_photo):
-    dreamer = DeepDream("mixed2", weights=None, tile_size=160, whole_image_pixels=150 * 150)
+def test_one_trace_serves_all_octaves_sizes_and_tiles(mixed2_dreamer, small_photo):
+    dreamer = mixed2_dreamer.with_ascent(tile_size=160, whole_image_pixels=150 * 150)
     dreamer.dream(small_photo, octaves=3, steps=1)
     dreamer.dream(small_photo[:120, :150], octaves=2, steps=1)
     # One trace of the tile gradient (the first dream is above the whole-image limit) and one of the
@@ -90,22 +98,27 @@ def test_same_seed_same_output(random_dreamer, small_photo):
     assert (first != other).any()
 
 
-def test_channel_guide_and_lapnorm_objectives_ascend(small_photo, grace_hopper):
+def _objective_dreamer(objective, random_dreamer, small_photo, grace_hopper):
+    """`(dreamer, dream options)` of one objective on mixed3: the random dreamer's model where it can be shared."""
+    if objective == "channel":
+        activation = keras.ops.convert_to_numpy(random_dreamer.extractor(_as_input(small_photo))["mixed3"])
+        live_channel = int(activation.mean(axis=(0, 1, 2)).argmax())
+        return random_dreamer.with_terms([LayerTerm("mixed3", 1.0, live_channel)]), {}
+    if objective == "lapnorm":
+        return random_dreamer, {"lapnorm": True}
     keras.utils.set_random_seed(0)
-    probe = DeepDream("mixed3", weights=None)
-    activation = keras.ops.convert_to_numpy(probe.extractor(_as_input(small_photo))["mixed3"])
-    live_channel = int(activation.mean(axis=(0, 1, 2)).argmax())
-    keras.utils.set_random_seed(0)
-    for dreamer, options in [
-        (DeepDream("mixed3", weights=None, channel=live_channel), {}),
-        (DeepDream("mixed3", weights=None, guide=grace_hopper[::4, ::4]), {}),
-        (DeepDream("mixed3", weights=None), {"lapnorm": True}),
-        (DeepDream("mixed3", weights=None, precision="bfloat16"), {}),
-    ]:
-        before = float(keras.ops.convert_to_numpy(dreamer.gradient(_as_input(small_photo))[0]))
-        result = dreamer.dream(small_photo, octaves=1, steps=6, step_size=0.02, **options)
-        after = float(keras.ops.convert_to_numpy(dreamer.gradient(_as_input(result))[0]))
-        assert after > before, (dreamer.terms, options)
+    if objective == "guide":
+        return DeepDream("mixed3", weights=None, guide=grace_hopper[::4, ::4]), {}
+    return DeepDream("mixed3", weights=None, precision="bfloat16"), {}
+
+
+@pytest.mark.parametrize("objective", ["channel", "guide", "lapnorm", "bfloat16"])
+def test_channel_guide_and_lapnorm_objectives_ascend(random_dreamer, small_photo, grace_hopper, objective):
+    dreamer, options = _objective_dreamer(objective, random_dreamer, small_photo, grace_hopper)
+    before = float(keras.ops.convert_to_numpy(dreamer.gradient(_as_input(small_photo))[0]))
+    result = dreamer.dream(small_photo, octaves=1, steps=6, step_size=0.02, **options)
+    after = float(keras.ops.convert_to_numpy(dreamer.gradient(_as_input(result))[0]))
+    assert after > before, (dreamer.terms, options)
 
 
 def test_laplacian_normalisation_keeps_shape_and_unit_scale():
@@ -146,7 +159,8 @@ def test_bfloat16_dreams_as_strongly_as_float32(trained_weights_path, grace_hopp
     gains = {}
     float32_engine = DeepDream("mixed4", weights=str(trained_weights_path))
     for precision in ("float32", "bfloat16"):
-        engine = DeepDream("mixed4", weights=str(trained_weights_path), precision=precision)
+        engine = float32_engine if precision == "float32" else DeepDream(
+            "mixed4", weights=str(trained_weights_path), precision=precision)
         dreamed = engine.dream(photo, **options)
         before, after = (float(float32_engine.gradient(_as_input(image))[0]) for image in (photo, dreamed))
         gains[precision] = after / before
@@ -205,9 +219,8 @@ def _tensor_path_dream(dreamer, image, octaves, steps, step_size=0.01, jitter=32
 
 
 @pytest.mark.parametrize("tile_size, whole_image_pixels", [(512, 0), (512, 10**7), (160, 0)])
-def test_in_place_pixel_dream_matches_the_tensor_path(small_photo, tile_size, whole_image_pixels):
-    keras.utils.set_random_seed(0)
-    dreamer = DeepDream("mixed2", weights=None, tile_size=tile_size, whole_image_pixels=whole_image_pixels)
+def test_in_place_pixel_dream_matches_the_tensor_path(mixed2_dreamer, small_photo, tile_size, whole_image_pixels):
+    dreamer = mixed2_dreamer.with_ascent(tile_size=tile_size, whole_image_pixels=whole_image_pixels)
     ours = dreamer.dream(small_photo, octaves=2, steps=2, step_size=0.02).astype(int)
     reference = _tensor_path_dream(dreamer, small_photo, octaves=2, steps=2, step_size=0.02).astype(int)
     difference = np.abs(ours - reference)
@@ -222,13 +235,12 @@ def test_in_place_pixel_dream_matches_the_tensor_path(small_photo, tile_size, wh
     assert correlation > 0.999, correlation
 
 
-def test_refine_matches_the_tensor_path(small_photo):
+def test_refine_matches_the_tensor_path(mixed2_dreamer, small_photo):
     from deepdream import transforms
     from deepdream.normalization import mean_abs_normalize
     from deepdream.parameterization import PixelImage
 
-    keras.utils.set_random_seed(0)
-    dreamer = DeepDream("mixed2", weights=None, tile_size=160, whole_image_pixels=0)
+    dreamer = mixed2_dreamer.with_ascent(tile_size=160, whole_image_pixels=0)
     start = small_photo.astype("float32") + 0.25
     ours = dreamer.refine(start, steps=2, seed=3)
     parameters, _ = dreamer.ascend(PixelImage(start[None] / 127.5 - 1.0), 2, 0.01, transforms.jitter(32),
@@ -245,25 +257,20 @@ def test_on_step_counts_the_steps_of_all_octaves(random_dreamer, small_photo):
     assert all(np.isfinite(loss) for _, _, loss in calls)
 
 
-def test_a_tiled_step_allocates_no_image_sized_temporary(small_photo):
+def test_a_tiled_step_allocates_no_image_sized_temporary(random_dreamer, small_photo):
     import tracemalloc
 
     from inception_keras.images import resize_image
 
-    keras.utils.set_random_seed(0)
-    dreamer = DeepDream("mixed0", weights=None, tile_size=192, whole_image_pixels=0)
+    # A shallow objective: the step's buffers are tested, not the network; 192-pixel tiles, all on the host.
+    dreamer = random_dreamer.with_terms([LayerTerm("stem_2a_relu")]).with_ascent(whole_image_pixels=0)
     image = resize_image(small_photo, 1200, 1020).astype("float32") / 127.5 - 1.0
-    dreamer._ascend_pixels(image[:192, :192].copy(), 1, 0.01, 32, False, np.random.RandomState(0),
-                           _NoCounter())  # traces
+    shifts = draw_shifts(np.random.RandomState(0), 1, 32)
+    dreamer.ascent.run_on_host(image[:192, :192].copy(), shifts, 0.01, False)  # traces
     tracemalloc.start()
-    dreamer._ascend_pixels(image, 1, 0.01, 32, False, np.random.RandomState(0), _NoCounter())
+    dreamer.ascent.run_on_host(image, shifts, 0.01, False)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # The gradient buffer (one image), a band of 256 rows and tile-sized arrays; the tensor path held
     # five image-sized arrays at once (rolled image, padded image, gradient, normalised, updated).
     assert peak < 1.3 * image.nbytes, peak / image.nbytes
-
-
-class _NoCounter:
-    def step(self, loss):
-        pass

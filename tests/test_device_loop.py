@@ -16,25 +16,23 @@ def dreamer():
 
 
 @pytest.fixture(scope="module")
+def host_dreamer(dreamer):
+    """The same model and objective on the host loop, as before the device loop."""
+    return dreamer.with_ascent(device_loop=False)
+
+
+@pytest.fixture(scope="module")
 def photo(grace_hopper):
     from inception_keras.images import resize_image
 
     return resize_image(grace_hopper, 150, 130)
 
 
-def _host_loop(dreamer, call):
-    dreamer.device_loop = False
-    try:
-        return call()
-    finally:
-        dreamer.device_loop = True
-
-
 @pytest.mark.parametrize("lapnorm", [False, True])
-def test_device_loop_dream_equals_the_host_loop(dreamer, photo, lapnorm):
+def test_device_loop_dream_equals_the_host_loop(dreamer, host_dreamer, photo, lapnorm):
     options = dict(octaves=2, steps=3, step_size=0.02, jitter=32, lapnorm=lapnorm, seed=5)
     device = dreamer.dream(photo, **options).astype(int)
-    host = _host_loop(dreamer, lambda: dreamer.dream(photo, **options)).astype(int)
+    host = host_dreamer.dream(photo, **options).astype(int)
     assert np.abs(device - photo).mean() > 1.0
     # Float rounding (float32 statistics here, float64 there) can flip a max-pool or ReLU choice of the
     # random network at a few pixels, which then step differently.
@@ -58,19 +56,28 @@ def test_chunked_octaves_report_every_step_and_dream_the_same(dreamer, photo, mo
     assert distances == sorted(distances) and np.array_equal(images[-1], chunked)
 
 
-def test_the_host_loop_shows_each_octave(dreamer, photo):
+def test_the_host_loop_shows_each_octave(host_dreamer, photo):
     images = []
-    dreamed = _host_loop(dreamer, lambda: dreamer.dream(photo, octaves=2, steps=2, on_image=images.append))
+    dreamed = host_dreamer.dream(photo, octaves=2, steps=2, on_image=images.append)
     assert [image.shape[:2] for image in images] == [(107, 93), photo.shape[:2]]
     assert np.array_equal(images[-1], dreamed)
 
 
-def test_refine_on_the_device_equals_the_host_loop(dreamer, photo):
+def test_refine_on_the_device_equals_the_host_loop(dreamer, host_dreamer, photo):
     start = photo.astype("float32") + 0.25
     device = dreamer.refine(start, steps=2, seed=3)
-    host = _host_loop(dreamer, lambda: dreamer.refine(start, steps=2, seed=3))
+    host = host_dreamer.refine(start, steps=2, seed=3)
     assert device.dtype == np.float32 and np.abs(device - start).max() > 1.0
     np.testing.assert_allclose(device, host, atol=0.05)
+
+
+def test_the_loop_is_chosen_at_construction(dreamer, host_dreamer):
+    assert host_dreamer.extractor is dreamer.extractor  # the model is shared, the ascent its own
+    assert dreamer.runs_on_device(150, 130) and not host_dreamer.runs_on_device(150, 130)
+    with pytest.raises(AttributeError):
+        dreamer.ascent.device_loop = False
+    with pytest.raises(ValueError, match="tile_size=100"):
+        dreamer.with_ascent(tile_size=100)
 
 
 def test_shifts_are_the_host_loops_draws():
