@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--gain-photos", default="rocket,coffee,stereo_motorcycle,grace_hopper")
     args = parser.parse_args()
     sys.path.insert(0, str(TESTS))
-    from test_backends import TOLERANCES, _run, _wait
+    from test_backends import TOLERANCES, start_backend, wait_backend
 
     print("| photo | backend | case | mean abs difference from TF (limit) | 99.9th percentile (limit) | "
           "correlation | holds |")
@@ -44,7 +44,7 @@ def main() -> None:
             flags = ["--photo", name] + (["--write-weights"] if backend == "tensorflow" else [])
             if backend == "torch" and index == 0:
                 flags += ["--trained", args.weights, "--gain-photos", args.gain_photos]
-            _wait(_run(backend, out, random_weights, *flags), backend)
+            wait_backend(start_backend(backend, out, random_weights, *flags), backend)
         results = {tuple(path.stem.split("_", 1)): np.load(path) for path in out.glob("*.npy")}
         gains = results.get(("torch", "gains"), gains)
         for backend in ("jax", "torch"):

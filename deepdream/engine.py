@@ -25,7 +25,8 @@ import keras
 import numpy as np
 
 from deepdream import gradients, hardware
-from deepdream.objectives import LayerTerm, guide_loss, layer_loss, parse_layer_spec
+from deepdream.objectives import guide_loss, layer_loss
+from deepdream.options import DEFAULT_LAYERS, DreamOptions, LayerTerm, VideoOptions, parse_layer_spec
 from deepdream.octave_ascent import OctaveAscent, check_tile_size
 from deepdream.octaves import dream_octaves, octave_shapes, refine_octave
 from inception_keras.inception_v3 import MIN_INPUT_SIZE, InceptionV3
@@ -34,7 +35,6 @@ from inception_keras.names import resolve_layer_name
 from inception_keras.precision import dtype_policy
 
 PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
-DEFAULT_LAYERS = "mixed3:1.0,mixed5:1.5"
 DEFAULT_TILE_SIZE = 512
 
 
@@ -140,9 +140,10 @@ class DeepDream:
                 total = total + layer_loss(activation, term)
         return total
 
-    def dream(self, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,
-              steps: int = 20, step_size: float = 0.01, jitter: int = 32,
-              lapnorm: bool = False, seed: int | None = 0,
+    def dream(self, image: np.ndarray, octaves: int = DreamOptions.octaves,
+              octave_scale: float = DreamOptions.octave_scale, steps: int = DreamOptions.steps,
+              step_size: float = DreamOptions.step_size, jitter: int = DreamOptions.jitter,
+              lapnorm: bool = DreamOptions.lapnorm, seed: int | None = DreamOptions.seed,
               on_octave: Callable[[int, int, float], None] | None = None,
               on_step: Callable[[int, int, float], None] | None = None,
               on_image: Callable[[np.ndarray], None] | None = None) -> np.ndarray:
@@ -179,8 +180,9 @@ class DeepDream:
         return dream_octaves(self.ascent, image, shapes, steps, step_size, jitter, lapnorm,
                              np.random.RandomState(seed), on_step, on_octave, on_image)
 
-    def refine(self, image: np.ndarray, steps: int = 5, step_size: float = 0.01, jitter: int = 32,
-               lapnorm: bool = False, seed: int | None = 0) -> np.ndarray:
+    def refine(self, image: np.ndarray, steps: int = VideoOptions.frame_steps,
+               step_size: float = DreamOptions.step_size, jitter: int = DreamOptions.jitter,
+               lapnorm: bool = DreamOptions.lapnorm, seed: int | None = DreamOptions.seed) -> np.ndarray:
         """Continues a dream at one scale: `steps` of ascent from `image`, no octaves.
 
         Video and zoom frames start from a float image (a frame plus a carried

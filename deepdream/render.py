@@ -36,20 +36,22 @@ import numpy as np
 from deepdream import transforms
 from deepdream.engine import DeepDream
 from deepdream.objectives import with_pre_relu_terms
-from deepdream.options import LayerTerm, parse_layer_spec
 from deepdream.octaves import octave_shapes
+from deepdream.options import (
+    FFT_STEP_SIZE,
+    FFT_STEPS,
+    PARAMETERIZATIONS,
+    RENDER_LAYER,
+    DreamOptions,
+    LayerTerm,
+    parse_layer_spec,
+)
 from deepdream.parameterization import FourierImage
 from inception_keras.inception_v3 import MIN_INPUT_SIZE
 from inception_keras.names import resolve_layer_name
 
-PARAMETERIZATIONS = ("pixel", "fft")
 # The TF1 notebook's start image: uniform(0, 1) + 100 in 0..255 pixel units.
 GREY_NOISE_LEVEL = 100.0
-# lucid's optimiser for the Fourier image is Adam with learning rate 0.05.
-FFT_STEP_SIZE = 0.05
-FFT_STEPS = 128
-PIXEL_STEPS = 20
-PIXEL_STEP_SIZE = 0.01
 # Every render is saved as the notebook shows its renders (`visstd`: mid-grey, standard deviation
 # 0.1 of the range), so renders of both parameterisations compare at equal contrast. Measured on
 # mixed4 at 224 px: stretching further lowers the channel's activation; lucid's sigmoid images
@@ -79,8 +81,9 @@ def _pixel_octaves(engine: DeepDream, samples: int, size: tuple[int, int], octav
     for index, shape in enumerate(shapes):
         if index:
             image = keras.ops.image.resize(image, shape, interpolation="bilinear")
-        image, _ = engine.ascend_pixels(image, PIXEL_STEPS if steps is None else steps,
-                                        PIXEL_STEP_SIZE if step_size is None else step_size, jitter, lapnorm, rng)
+        image, _ = engine.ascend_pixels(image, DreamOptions.steps if steps is None else steps,
+                                        DreamOptions.step_size if step_size is None else step_size, jitter, lapnorm,
+                                        rng)
     return image
 
 def grey_noise(height: int, width: int, seed: int | None = 0) -> np.ndarray:
@@ -136,9 +139,9 @@ class Renderer:
         return int(self.engine.extractor.get_layer(layer or self.layers[0]).output.shape[-1])
 
     def render(self, channel: int | None, size: tuple[int, int] = (224, 224), param: str = "pixel",
-               octaves: int = 4, octave_scale: float = 1.4, steps: int | None = None,
-               step_size: float | None = None, jitter: int = 32, lapnorm: bool = False,
-               seed: int | None = 0, pre_relu_weight: float | None = None) -> np.ndarray:
+               octaves: int = DreamOptions.octaves, octave_scale: float = DreamOptions.octave_scale,
+               steps: int | None = None, step_size: float | None = None, jitter: int = DreamOptions.jitter,
+               lapnorm: bool = False, seed: int | None = 0, pre_relu_weight: float | None = None) -> np.ndarray:
         """Renders `channel` (or the whole layer's energy for `None`) from noise.
 
         Args:
@@ -178,9 +181,10 @@ class Renderer:
         image = _pixel_octaves(engine, 1, size, octaves, octave_scale, steps, step_size, jitter, lapnorm, seed)
         return to_uint8(visstd(image))
 
-    def render_batch(self, channels: list[int | None], size: tuple[int, int] = (224, 224), octaves: int = 4,
-                     octave_scale: float = 1.4, steps: int | None = None, step_size: float | None = None,
-                     jitter: int = 32, lapnorm: bool = False, seed: int | None = 0,
+    def render_batch(self, channels: list[int | None], size: tuple[int, int] = (224, 224),
+                     octaves: int = DreamOptions.octaves, octave_scale: float = DreamOptions.octave_scale,
+                     steps: int | None = None, step_size: float | None = None, jitter: int = DreamOptions.jitter,
+                     lapnorm: bool = False, seed: int | None = 0,
                      pre_relu_weight: float | None = None) -> list[np.ndarray]:
         """Pixel renders of several channels as one batch: `render(channel, ...)` for each, to float rounding.
 
@@ -236,7 +240,7 @@ class Renderer:
         return [LayerTerm(resolve_layer_name(model, t.layer), t.weight, t.channel) for t in terms]
 
 
-def render(layer: str = "mixed4", channel: int | None = None, size: tuple[int, int] = (224, 224),
+def render(layer: str = RENDER_LAYER, channel: int | None = None, size: tuple[int, int] = (224, 224),
            weights="imagenet", **options) -> np.ndarray:
     """Renders one channel from noise and returns the `(H, W, 3)` uint8 image.
 

@@ -23,14 +23,14 @@ pytestmark = pytest.mark.slow
 CASES = Path(__file__).with_name("backend_cases.py")
 
 
-def _run(backend: str, out: Path, weights: Path, *flags: str) -> subprocess.Popen:
+def start_backend(backend: str, out: Path, weights: Path, *flags: str) -> subprocess.Popen:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     env["PYTHONPATH"] = os.pathsep.join([str(CASES.parent.parent), env.get("PYTHONPATH", "")])
     return subprocess.Popen([sys.executable, str(CASES), str(out), str(weights), *flags], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait(process: subprocess.Popen, backend: str) -> None:
+def wait_backend(process: subprocess.Popen, backend: str) -> None:
     output, _ = process.communicate(timeout=600)
     assert process.returncode == 0, f"{backend} cases failed:\n{output[-3000:]}"
 
@@ -45,10 +45,10 @@ def results(tmp_path_factory) -> dict:
     weights = out / "random_notop.h5"
     trained = os.environ.get(WEIGHTS_ENV_VAR)
     torch_flags = ["--trained", trained] if trained and Path(trained).is_file() else []
-    processes = {"tensorflow": _run("tensorflow", out, weights, "--write-weights"),
-                 "jax": _run("jax", out, weights), "torch": _run("torch", out, weights, *torch_flags)}
+    processes = {"tensorflow": start_backend("tensorflow", out, weights, "--write-weights"),
+                 "jax": start_backend("jax", out, weights), "torch": start_backend("torch", out, weights, *torch_flags)}
     for backend, process in processes.items():
-        _wait(process, backend)
+        wait_backend(process, backend)
     return {tuple(path.stem.split("_", 1)): np.load(path) for path in out.glob("*.npy")}
 
 
