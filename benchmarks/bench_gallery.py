@@ -175,7 +175,8 @@ def _trace(renderer, channels: list[int], size: tuple[int, int]) -> None:
     import keras
 
     from deepdream.octaves import octave_shapes
-    from deepdream.render import PIXEL_STEP_SIZE, grey_noise
+    from deepdream.options import DreamOptions
+    from deepdream.render import grey_noise
     from inception_keras.inception_v3 import MIN_INPUT_SIZE
 
     shape = octave_shapes(*size, 4, 1.4, MIN_INPUT_SIZE)[0]
@@ -194,7 +195,7 @@ def _trace(renderer, channels: list[int], size: tuple[int, int]) -> None:
           "|---|---|---|---|---|")
     for step in range(1, max(TRACE_STEPS) + 1):
         for key, engine in [("batch", batch), ("moved", singles[0])] + list(enumerate(singles)):
-            states[key], _ = engine.ascend_pixels(states[key], 1, PIXEL_STEP_SIZE, 32, False, rngs[key])
+            states[key], _ = engine.ascend_pixels(states[key], 1, DreamOptions.step_size, 32, False, rngs[key])
         if step in TRACE_STEPS:
             together = keras.ops.convert_to_numpy(states["batch"])
             alone = np.concatenate([keras.ops.convert_to_numpy(states[n]) for n in range(len(channels))])

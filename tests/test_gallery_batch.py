@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from deepdream.gallery import gallery
-from deepdream.render import PIXEL_STEP_SIZE, Renderer, grey_noise
+from deepdream.options import DreamOptions
+from deepdream.render import Renderer, grey_noise
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_a_batch_steps_each_sample_as_its_channel_alone_to_float_rounding(render
     start = grey_noise(80, 80, 1)[None] / 127.5 - 1.0
     singles = [renderer.engine_for(channel) for channel in channels]
     batch = renderer.engine.with_sample_terms([engine.terms for engine in singles])
-    steps = dict(steps=2, step_size=PIXEL_STEP_SIZE, jitter=32, lapnorm=lapnorm)
+    steps = dict(steps=2, step_size=DreamOptions.step_size, jitter=32, lapnorm=lapnorm)
     together, _ = batch.ascend_pixels(keras.ops.convert_to_tensor(np.repeat(start, 2, axis=0)),
                                       rng=np.random.RandomState(1), **steps)
     together = keras.ops.convert_to_numpy(together)
