@@ -234,7 +234,7 @@ def _model_to_export(args):
     if args.model is not None:
         if args.weights is not None or args.image_size is not None:
             raise ValueError("--weights and --image-size build the ImageNet model: pass them without MODEL.")
-        from inception_keras.transfer import TRUNK_NAME, load_classifier
+        from inception_keras.classifier import TRUNK_NAME, load_classifier
 
         model, class_names = load_classifier(args.model)
         if features is None:
@@ -265,7 +265,7 @@ def _finetune(args) -> int:
     )
 
     strategy = make_strategy(args.strategy)  # first: a multi-worker strategy must precede any other TF work
-    from inception_keras.transfer import finetune
+    from inception_keras.fine_tuning import finetune
 
     result = finetune(
         args.data_dir, args.out, weights=None if args.weights == "none" else args.weights,

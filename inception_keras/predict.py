@@ -98,7 +98,8 @@ def list_image_files(inputs: Iterable) -> list[Path]:
 def classify_files(paths: list[Path], classifier: ImageClassifier, top: int = 5,
                    batch_size: int = 32) -> Iterator[Prediction]:
     """Yields one `Prediction` per path, in order, decoding a few batches ahead of the model."""
-    from inception_keras.data_pipeline import ImageDecoder, file_batches
+    from inception_keras.data_pipeline import file_batches
+    from inception_keras.image_folders import ImageDecoder
 
     decoder = ImageDecoder(classifier.image_size, warn=False)
     top = min(top, len(classifier.class_names))
@@ -144,7 +145,7 @@ def _imagenet_classifier(weights) -> ImageClassifier:
 
 
 def _keras_classifier(path: Path) -> ImageClassifier:
-    from inception_keras.transfer import load_classifier, main_output
+    from inception_keras.classifier import load_classifier, main_output
 
     model, class_names = load_classifier(path)
     size = _square_size(model.input_shape[1:3], path)

@@ -12,8 +12,9 @@ from PIL import Image
 
 from inception_keras import export as export_module
 from inception_keras.cli import main
+from inception_keras.classifier import load_classifier
 from inception_keras.export import export_model, load_exported
-from inception_keras.transfer import finetune, load_classifier
+from inception_keras.fine_tuning import finetune
 
 PHOTOS = ("coffee", "chelsea")
 FORMATS = {"savedmodel": "model_savedmodel", "onnx": "model.onnx", "litert": "model.tflite"}

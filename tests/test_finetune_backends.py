@@ -20,7 +20,7 @@ import pytest
 
 from conftest import write_brightness_dataset
 from inception_keras.cli import main
-from inception_keras.transfer import load_classifier
+from inception_keras.classifier import load_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_BACKENDS = [name for name in ("jax", "torch") if importlib.util.find_spec(name) is not None]
@@ -31,7 +31,7 @@ import json, sys
 from pathlib import Path
 import keras, numpy as np
 from inception_keras.cli import main
-from inception_keras.transfer import load_classifier
+from inception_keras.classifier import load_classifier
 
 folder, data, weights = map(Path, sys.argv[1:4])
 backend = keras.backend.backend()

@@ -15,7 +15,8 @@ from PIL import Image
 
 from inception_keras.cli import main
 from inception_keras.image_folders import read_image_folder, split_validation
-from inception_keras.transfer import finetune, load_classifier
+from inception_keras.classifier import load_classifier
+from inception_keras.fine_tuning import finetune
 
 ROOT = Path(__file__).resolve().parents[1]
 
