@@ -75,20 +75,3 @@ def bounded_memory_options() -> tf.data.Options:
     options = tf.data.Options()
     options.autotune.ram_budget = AUTOTUNE_RAM_BUDGET
     return options
-
-
-def file_batches(paths, decoder: ImageDecoder, batch_size: int) -> tf.data.Dataset:
-    """Returns a dataset of `(paths, images, ok)` batches decoded from `paths`, in order, for prediction.
-
-    `images` are `(B, S, S, 3)` uint8; `ok[i]` is `False` for a file that
-    could not be decoded (its image is black; `decoder.failures` says why).
-    """
-    image_size = decoder.image_size
-
-    def decode(path):
-        image, ok = tf.numpy_function(decoder, [path], (tf.uint8, tf.bool), name="decode_image")
-        return path, tf.ensure_shape(image, (image_size, image_size, 3)), tf.ensure_shape(ok, ())
-
-    dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
-    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(PREFETCH_BATCHES)
-    return dataset.with_options(bounded_memory_options())

@@ -13,7 +13,8 @@ from PIL import Image
 from inception_keras import export as export_module
 from inception_keras.cli import main
 from inception_keras.classifier import load_classifier
-from inception_keras.export import export_model, load_exported
+from inception_keras.export import export_model
+from inception_keras.exported import load_exported
 from inception_keras.fine_tuning import finetune
 
 PHOTOS = ("coffee", "chelsea")
@@ -128,31 +129,6 @@ def test_feature_extractor_exports_its_tap_points_as_named_outputs(tmp_path, cap
     assert {name: value.shape for name, value in outputs.items()} == {"mixed4": (2, 3, 3, 768),
                                                                      "Mixed_7c": (2, 1, 1, 2048)}
     assert served.class_names is None
-
-
-def test_predict_writes_a_row_per_readable_image_and_names_the_broken_one(finetuned, tmp_path, capsys):
-    folder = tmp_path / "many"
-    rng = np.random.RandomState(0)
-    for index in range(1000):
-        sub = folder / f"part{index % 4}"
-        sub.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.randint(0, 256, (16, 16, 3), dtype=np.uint8)).save(sub / f"{index:04d}.png")
-    broken = folder / "part2" / "0502.png"
-    broken.write_bytes(broken.read_bytes()[:40])
-    out = tmp_path / "predictions.csv"
-
-    assert main(["predict", str(folder), "--model", str(finetuned), "--csv", str(out), "--top", "2",
-                 "--batch-size", "64"]) == 2
-    captured = capsys.readouterr()
-    (error,) = captured.err.strip().splitlines()
-    assert error.startswith("inception_keras: skipped: ") and str(broken) in error
-    assert "wrote 999 rows" in captured.out
-    rows = list(csv.reader(out.open()))
-    assert rows[0] == ["path", "class_1", "probability_1", "class_2", "probability_2"]
-    assert len(rows) == 1000 and str(broken) not in {row[0] for row in rows}
-    assert {row[1] for row in rows[1:]} <= set(PHOTOS) and {row[3] for row in rows[1:]} <= set(PHOTOS)
-    assert all(float(row[2]) >= float(row[4]) and abs(float(row[2]) + float(row[4]) - 1) < 1e-4 for row in rows[1:])
-    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
 
 
 @pytest.mark.slow
