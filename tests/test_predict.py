@@ -15,11 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import brightness_classifier
 from inception_keras.classifier import save_classifier
 from inception_keras.cli import main
 from inception_keras.export import export_model
@@ -34,16 +34,6 @@ MODULES_AT_EXIT = """
 import atexit, json, os, sys
 atexit.register(lambda: open(os.environ["MODULES_AT_EXIT"], "w").write(json.dumps(sorted(sys.modules))))
 """
-
-
-def brightness_classifier() -> keras.Model:
-    """8x8 raw 0..255 RGB -> softmax over (bright, dark) from the mean brightness."""
-    inputs = keras.Input((8, 8, 3), name="image")
-    mean = keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs))
-    outputs = keras.layers.Dense(2, activation="softmax", name="predictions")(mean)
-    model = keras.Model(inputs, outputs)
-    model.get_layer("predictions").set_weights([np.array([[4.0, -4.0]] * 3, "float32"), np.array([-6.0, 6.0], "float32")])
-    return model
 
 
 @pytest.fixture(scope="module")
