@@ -66,9 +66,9 @@ def time_epochs(data_dir: Path, cache_dir: Path, image_size: int, batch_size: in
     """Seconds per epoch of each loader, alternating; the first entry of each is the first round."""
     import keras
 
-    from inception_keras.data_pipeline import ImageDecoder, image_dataset
-    from inception_keras.image_folders import list_image_folder, read_image_folder
-    from inception_keras.transfer import build_classifier
+    from inception_keras.classifier import build_classifier
+    from inception_keras.data_pipeline import image_dataset
+    from inception_keras.image_folders import ImageDecoder, list_image_folder, read_image_folder
     from inception_keras.training import classifier_losses
 
     def classifier():
@@ -102,8 +102,8 @@ def time_epochs(data_dir: Path, cache_dir: Path, image_size: int, batch_size: in
 def time_data_passes(data_dir: Path, cache_dir: Path, image_size: int, batch_size: int,
                      rounds: int) -> dict[str, list[float]]:
     """Seconds per pass over each loader's batches, no model; the first entry of each is the first round."""
-    from inception_keras.data_pipeline import ImageDecoder, image_dataset
-    from inception_keras.image_folders import list_image_folder, read_image_folder
+    from inception_keras.data_pipeline import image_dataset
+    from inception_keras.image_folders import ImageDecoder, list_image_folder, read_image_folder
 
     files = list_image_folder(data_dir)
     streams = {

@@ -7,7 +7,7 @@ The photos are the three texture images scikit-image ships (`pip install
 scikit-image`). Patches from the top three quarters of each photo make the
 training folder and patches from the bottom quarter the validation folder,
 so no validation pixel is seen in training. The script writes the
-class-per-folder dataset, calls `inception_keras.transfer.finetune` (what
+class-per-folder dataset, calls `inception_keras.fine_tuning.finetune` (what
 `python -m inception_keras finetune` runs) and prints the validation accuracy
 and confusion matrix.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inception_keras.transfer import finetune
+from inception_keras.fine_tuning import finetune
 
 TEXTURES = ("brick", "grass", "gravel")
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights" / "inception_v3_notop_q8.h5"

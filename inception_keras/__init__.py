@@ -1,4 +1,4 @@
-"""Inception-v3 for Keras 3: the model, its weights, introspection and transfer learning.
+"""Inception-v3 for Keras 3: the model, its weights, introspection and fine-tuning.
 
 Names are imported on first use, so `python -m inception_keras` can configure
 the backend's logging before Keras loads.
@@ -28,9 +28,9 @@ _EXPORTS = {
     "save_image": "inception_keras.images",
     "resize_image": "inception_keras.images",
     "paper_recipe": "inception_keras.training",
-    "build_classifier": "inception_keras.transfer",
-    "finetune": "inception_keras.transfer",
-    "load_classifier": "inception_keras.transfer",
+    "build_classifier": "inception_keras.classifier",
+    "finetune": "inception_keras.fine_tuning",
+    "load_classifier": "inception_keras.classifier",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -17,8 +17,9 @@ from inception_keras.cli_support import (
     quiet_backend_logs,
     run_command,
 )
+from inception_keras.exported import FORMATS
+from inception_keras.predict import runs_without_keras
 
-FORMATS = ("savedmodel", "onnx", "litert")
 TABLE_COLUMNS = ("name", "type", "kernel_size", "strides", "padding", "output_shape", "params")
 
 
@@ -120,10 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
-    quiet_backend_logs()
     args, status = parse_args(build_parser(), argv)
     if args is None:
         return status
+    if not (args.command == "predict" and runs_without_keras(args.model)):
+        quiet_backend_logs()
     handlers = {"layers": _layers, "predict": _predict, "export": _export, "finetune": _finetune}
     return run_command("inception_keras", lambda: handlers[args.command](args), args.debug)
 
@@ -234,7 +236,7 @@ def _model_to_export(args):
     if args.model is not None:
         if args.weights is not None or args.image_size is not None:
             raise ValueError("--weights and --image-size build the ImageNet model: pass them without MODEL.")
-        from inception_keras.transfer import TRUNK_NAME, load_classifier
+        from inception_keras.classifier import TRUNK_NAME, load_classifier
 
         model, class_names = load_classifier(args.model)
         if features is None:
@@ -265,7 +267,7 @@ def _finetune(args) -> int:
     )
 
     strategy = make_strategy(args.strategy)  # first: a multi-worker strategy must precede any other TF work
-    from inception_keras.transfer import finetune
+    from inception_keras.fine_tuning import finetune
 
     result = finetune(
         args.data_dir, args.out, weights=None if args.weights == "none" else args.weights,

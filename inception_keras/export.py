@@ -1,7 +1,7 @@
 """Exporting a model for serving: TF SavedModel, ONNX and LiteRT, each checked against Keras when written.
 
     export_model(model, "flowers.onnx", "onnx", class_names=["daisy", "rose"])
-    served = load_exported("flowers.onnx")        # onnxruntime; the same call for every format
+    served = load_exported("flowers.onnx")        # inception_keras.exported: onnxruntime, no Keras
     scores = served(images)["predictions"]         # raw 0..255 RGB, float32, any batch size
 
 The exported graph is the model's inference pass: it takes raw 0..255 RGB as
@@ -16,21 +16,20 @@ The class names travel with the export: `labels.txt` inside the SavedModel
 folder, the ONNX file's `class_names` metadata, and `<name>.labels.txt`
 beside a `.tflite` file (one class a line, in output order).
 
-Every export is run once in its own runtime (`tf.saved_model.load`,
-`onnxruntime`, `ai_edge_litert.interpreter`) on a few images and compared with
-the Keras model; it is refused (`ExportMismatchError`) if any output differs
-by more than `tolerance` (1e-4: LiteRT is exported in float32, no
-quantisation, and meets the same tolerance). The export is written under a
-temporary name and renamed only once it has passed.
+Every export is run once in its own runtime (`inception_keras.exported`:
+`tf.saved_model.load`, `onnxruntime`, `ai_edge_litert.interpreter`) on a few
+images and compared with the Keras model; it is refused
+(`ExportMismatchError`) if any output differs by more than `tolerance` (1e-4:
+LiteRT is exported in float32, no quantisation, and meets the same
+tolerance). The export is written under a temporary name and renamed only
+once it has passed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -39,12 +38,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-FORMATS = ("savedmodel", "onnx", "litert")
-SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
+from inception_keras.exported import (
+    FORMATS,
+    LABELS_FILE,
+    ONNX_CLASS_NAMES_KEY,
+    SUFFIXES,
+    labels_file_beside,
+    load_exported,
+)
+
 KERAS_FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
 DEFAULT_TOLERANCE = 1e-4
-LABELS_FILE = "labels.txt"
-ONNX_CLASS_NAMES_KEY = "class_names"
 AUGMENTATION_LAYER = "augmentation"
 
 
@@ -150,131 +154,6 @@ def input_size(model: keras.Model) -> tuple[int, int]:
         raise ValueError("The model's input size is not fixed: build it with an input_shape such as "
                          "(299, 299, 3) before exporting.")
     return int(height), int(width)
-
-
-def labels_file_beside(path) -> Path:
-    """Where the class names of a `.tflite` file are kept: `<name>.labels.txt` beside it."""
-    path = Path(path)
-    return path.with_name(f"{path.stem}.labels.txt")
-
-
-class ExportedModel:
-    """An exported model loaded in its own runtime, called like a Keras model.
-
-    Calling it with `(N, H, W, 3)` raw 0..255 images (uint8 or float) returns
-    `{output name: array}`, outputs in model order.
-
-    Attributes:
-        format: `"savedmodel"`, `"onnx"` or `"litert"`.
-        class_names: labels of the first output, or `None`.
-        input_size: `(height, width)`.
-        output_names: the output names, in model order.
-    """
-
-    def __init__(self, format: str, run, input_size: tuple[int, int], output_names: list[str],
-                 class_names: list[str] | None):
-        self.format = format
-        self._run = run
-        self.input_size = input_size
-        self.output_names = output_names
-        self.class_names = class_names
-
-    def __call__(self, images) -> dict[str, np.ndarray]:
-        outputs = self._run(np.asarray(images, np.float32))
-        return {name: np.asarray(outputs[name]) for name in self.output_names}
-
-
-def load_exported(path, format: str | None = None, labels_path=None) -> ExportedModel:
-    """Loads an export in its own runtime: TF for a SavedModel folder, onnxruntime, or LiteRT's interpreter.
-
-    Args:
-        path: a SavedModel folder, a `.onnx` or a `.tflite` file.
-        format: the format. Defaults to `None`: from the path.
-        labels_path: the class names file. Defaults to `None`: where
-            `export_model` puts it.
-
-    Raises:
-        ValueError: `path` is not an export in a known format.
-    """
-    path = Path(path)
-    format = format or export_format(path)
-    loaders = {"savedmodel": _load_saved_model, "onnx": _load_onnx, "litert": _load_litert}
-    return loaders[format](path, labels_path)
-
-
-def export_format(path) -> str:
-    """The export format of `path`: a SavedModel folder, `.onnx` or `.tflite`; raises `ValueError` otherwise."""
-    path = Path(path)
-    if path.is_dir() and (path / "saved_model.pb").is_file():
-        return "savedmodel"
-    if path.suffix == ".onnx" and path.is_file():
-        return "onnx"
-    if path.suffix == ".tflite" and path.is_file():
-        return "litert"
-    raise ValueError(f"Not an exported model (a SavedModel folder, .onnx or .tflite file): {path}")
-
-
-def _load_saved_model(path: Path, labels_path) -> ExportedModel:
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(path))
-    signature = loaded.serve.input_signature
-    (spec,) = tf.nest.flatten(signature)
-    output_names = _saved_model_output_names(loaded)
-
-    def run(images):
-        outputs = loaded.serve(*tf.nest.pack_sequence_as(signature, [tf.constant(images)]))
-        if isinstance(outputs, dict):
-            return {name: value.numpy() for name, value in outputs.items()}
-        return {output_names[0]: outputs.numpy()}
-
-    labels = _read_labels(Path(labels_path) if labels_path else path / LABELS_FILE)
-    return ExportedModel("savedmodel", run, tuple(spec.shape[1:3]), output_names, labels)
-
-
-def _saved_model_output_names(loaded) -> list[str]:
-    structure = loaded.serve.get_concrete_function(*loaded.serve.input_signature).structured_outputs
-    return list(structure) if isinstance(structure, dict) else ["output_0"]
-
-
-def _load_onnx(path: Path, labels_path) -> ExportedModel:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (image_input,) = session.get_inputs()
-    output_names = [output.name for output in session.get_outputs()]
-    metadata = session.get_modelmeta().custom_metadata_map
-    labels = (json.loads(metadata[ONNX_CLASS_NAMES_KEY]) if ONNX_CLASS_NAMES_KEY in metadata
-              else _read_labels(labels_path))
-
-    def run(images):
-        return dict(zip(output_names, session.run(output_names, {image_input.name: images})))
-
-    return ExportedModel("onnx", run, tuple(image_input.shape[1:3]), output_names, labels)
-
-
-def _load_litert(path: Path, labels_path) -> ExportedModel:
-    from ai_edge_litert.interpreter import Interpreter
-
-    with _stderr_silenced():  # the runtime's C++ "INFO: Created TensorFlow Lite XNNPACK delegate"
-        interpreter = Interpreter(model_path=str(path))
-        runner = interpreter.get_signature_runner()
-        (input_name, details), = runner.get_input_details().items()
-        runner(**{input_name: np.zeros([1, *details["shape_signature"][1:]], np.float32)})
-    output_names = list(runner.get_output_details())
-
-    def run(images):
-        return runner(**{input_name: images})
-
-    labels = _read_labels(Path(labels_path) if labels_path else labels_file_beside(path))
-    return ExportedModel("litert", run, tuple(int(v) for v in details["shape_signature"][1:3]),
-                         output_names, labels)
-
-
-def _read_labels(path) -> list[str] | None:
-    if path is None or not Path(path).is_file():
-        return None
-    return Path(path).read_text(encoding="utf-8").splitlines()
 
 
 def _write_class_names(temp_path: Path, format: str, class_names) -> Path | None:
@@ -401,16 +280,3 @@ def _float32_config(config):
     if isinstance(config, list):
         return [_float32_config(value) for value in config]
     return config
-
-
-@contextlib.contextmanager
-def _stderr_silenced():
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

@@ -11,7 +11,9 @@ is not an image (or too large) is skipped with a warning, and a dataset that
 cannot be trained on (no folder, no class folders, one class, a class without
 images) raises `ValueError`. `finetune` streams the listed files through
 `inception_keras.data_pipeline`; `read_image_folder` decodes them all into
-memory instead, for small sets and for comparison.
+memory instead, for small sets and for comparison. `ImageDecoder` decodes one
+file at a time for a stream (tf.data's, or `predict`'s threads), through an
+optional on-disk cache; this module imports neither Keras nor TensorFlow.
 
 Images are decoded with `decode_resized` (`inception_keras.images.load_image`
 at reduced JPEG scale: EXIF rotation, grayscale, CMYK, alpha and 16-bit files
@@ -20,6 +22,8 @@ become RGB), resized to one square size (so mixed sizes are fine), uint8.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from inception_keras.files import atomic_path
 from inception_keras.images import DEFAULT_MAX_PIXELS, load_image, resize_image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
@@ -163,6 +168,66 @@ def decode_resized(path, image_size: int) -> np.ndarray:
         ValueError: the file cannot be read, as `load_image`.
     """
     return resize_image(load_image(path, draft_size=image_size), image_size, image_size)
+
+
+class ImageDecoder:
+    """Decodes image files to `image_size` squares through an optional on-disk cache.
+
+    Calling it with a path returns `(image, ok)`: the `(S, S, 3)` uint8
+    image, or zeros and `False` for an unreadable file, which is reported
+    once with a warning however many epochs and datasets meet it.
+
+    Args:
+        image_size: side of the square images.
+        cache_dir: keep decoded images in this folder (created if needed)
+            for later epochs and runs. Defaults to `None`: decode each time.
+        warn: report each unreadable file with a warning. Defaults to
+            `True`; either way its one-line reason is kept in `failures`
+            (path -> message).
+
+    Raises:
+        ValueError: `cache_dir` exists and is not a folder.
+    """
+
+    def __init__(self, image_size: int, cache_dir=None, warn: bool = True):
+        self.image_size = image_size
+        self.warn = warn
+        self.failures: dict[str, str] = {}
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        if self.cache_dir is not None:
+            if self.cache_dir.exists() and not self.cache_dir.is_dir():
+                raise ValueError(f"The cache must be a folder. Received: {self.cache_dir}")
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def __call__(self, path) -> tuple[np.ndarray, bool]:
+        path = Path(path.decode() if isinstance(path, bytes) else path)
+        try:
+            cached = self.cache_file(path) if self.cache_dir is not None else None
+            if cached is not None and cached.is_file():
+                return np.load(cached), True
+            image = decode_resized(path, self.image_size)
+            if cached is not None:
+                with atomic_path(cached) as temp_path:
+                    np.save(temp_path, image)
+            return image, True
+        except (ValueError, OSError) as error:
+            self._report(str(path), error)
+            return np.zeros((self.image_size, self.image_size, 3), np.uint8), False
+
+    def cache_file(self, path: Path) -> Path:
+        """Where the decoded `path` is kept: changes when the file or the image size does."""
+        stat = path.stat()
+        key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.image_size}"
+        return self.cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.npy"
+
+    def _report(self, path: str, error: Exception) -> None:
+        with self._lock:
+            if path in self.failures:
+                return
+            self.failures[path] = " ".join(str(error).split())
+        if self.warn:
+            warnings.warn(f"Skipping an unreadable image: {error}", stacklevel=2)
 
 
 def split_validation(data: FolderDataset, fraction: float, seed: int = 0) -> tuple[FolderDataset, FolderDataset]:

@@ -1,26 +1,32 @@
-"""Classifying many images: files and folders streamed through tf.data, batched, with any kind of model.
+"""Classifying many images: files and folders decoded on threads, batched, with any kind of model.
 
     classifier = load_image_classifier(model="flowers.onnx")   # .keras, SavedModel folder, .onnx, .tflite
     for row in classify_files(list_image_files(["photos/"]), classifier, top=3):
         print(row.path, row.ranked)
 
-The images are decoded by `inception_keras.data_pipeline` (the decoder
-`finetune` trains on: reduced-scale JPEG decoding, EXIF rotation, any colour
-mode to RGB, bicubic resize to the model's square size) a few batches ahead
-of the model. A file that cannot be decoded yields a row with `error` set
-and no scores.
+The images are decoded by `inception_keras.image_folders.ImageDecoder` (the
+decoder `finetune` trains on: reduced-scale JPEG decoding, EXIF rotation, any
+colour mode to RGB, bicubic resize to the model's square size) on a pool of
+threads, a few batches ahead of the model. A file that cannot be decoded
+yields a row with `error` set and no scores. An ONNX or LiteRT model runs
+without Keras or TensorFlow: neither is imported (`runs_without_keras`).
 """
 
 from __future__ import annotations
 
+import collections
 import csv
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from inception_keras.image_folders import IMAGE_SUFFIXES
+from inception_keras.exported import SUFFIXES, load_exported
+from inception_keras.image_folders import IMAGE_SUFFIXES, ImageDecoder
+
+READ_AHEAD_BATCHES = 2
 
 
 @dataclass
@@ -95,15 +101,27 @@ def list_image_files(inputs: Iterable) -> list[Path]:
     return files
 
 
+def runs_without_keras(model) -> bool:
+    """Whether `load_image_classifier(model)` runs without Keras or TensorFlow: an `.onnx` or `.tflite` file."""
+    return model is not None and Path(model).suffix in SUFFIXES.values()
+
+
 def classify_files(paths: list[Path], classifier: ImageClassifier, top: int = 5,
                    batch_size: int = 32) -> Iterator[Prediction]:
-    """Yields one `Prediction` per path, in order, decoding a few batches ahead of the model."""
-    from inception_keras.data_pipeline import ImageDecoder, file_batches
+    """Yields one `Prediction` per path, in order, decoding a few batches ahead of the model.
 
+    Args:
+        paths: the image files, e.g. from `list_image_files`.
+        classifier: from `load_image_classifier`.
+        top: how many labels each prediction ranks. Defaults to 5.
+        batch_size: images per call of the model. Defaults to 32.
+
+    Returns:
+        An iterator of `Prediction`s, one per path, in order.
+    """
     decoder = ImageDecoder(classifier.image_size, warn=False)
     top = min(top, len(classifier.class_names))
-    for names, images, ok in file_batches(paths, decoder, batch_size).as_numpy_iterator():
-        names = [name.decode() for name in names]
+    for names, images, ok in decoded_batches(paths, decoder, batch_size):
         scores = np.zeros((len(names), len(classifier.class_names)), np.float32)
         if ok.any():
             scores[ok] = classifier.scores(images[ok].astype(np.float32))
@@ -113,6 +131,42 @@ def classify_files(paths: list[Path], classifier: ImageClassifier, top: int = 5,
                 continue
             best = np.argsort(row)[::-1][:top]
             yield Prediction(name, [(classifier.class_names[i], float(row[i])) for i in best])
+
+
+def decoded_batches(paths, decoder: ImageDecoder, batch_size: int,
+                    ahead: int = READ_AHEAD_BATCHES) -> Iterator[tuple[list[str], np.ndarray, np.ndarray]]:
+    """Yields `(paths, images, ok)` batches decoded from `paths`, in order, on threads `ahead` batches ahead.
+
+    Only the batches in flight are held, so memory does not grow with the
+    number of files.
+
+    Args:
+        paths: the image files.
+        decoder: an `ImageDecoder` (the square size; `decoder.failures` says
+            why a file could not be decoded).
+        batch_size: files per batch (the last one may be smaller).
+        ahead: batches decoded beyond the one the caller is given.
+            Defaults to 2.
+
+    Returns:
+        An iterator of `(paths, images, ok)`: the batch's paths as strings,
+        `(B, S, S, 3)` uint8 images, and `(B,)` bools, `False` for a file that
+        could not be decoded (its image is black).
+    """
+    names = [str(path) for path in paths]
+    batches = collections.deque(names[start:start + batch_size] for start in range(0, len(names), batch_size))
+    pool = ThreadPoolExecutor()
+    in_flight = collections.deque()
+    try:
+        while batches or in_flight:
+            while batches and len(in_flight) <= ahead:
+                batch = batches.popleft()
+                in_flight.append((batch, [pool.submit(decoder, name) for name in batch]))
+            batch, futures = in_flight.popleft()
+            images, ok = zip(*(future.result() for future in futures))
+            yield batch, np.stack(images), np.array(ok, bool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def csv_header(top: int) -> list[str]:
@@ -144,7 +198,7 @@ def _imagenet_classifier(weights) -> ImageClassifier:
 
 
 def _keras_classifier(path: Path) -> ImageClassifier:
-    from inception_keras.transfer import load_classifier, main_output
+    from inception_keras.classifier import load_classifier, main_output
 
     model, class_names = load_classifier(path)
     size = _square_size(model.input_shape[1:3], path)
@@ -153,8 +207,6 @@ def _keras_classifier(path: Path) -> ImageClassifier:
 
 
 def _exported_classifier(path: Path) -> ImageClassifier:
-    from inception_keras.export import load_exported
-
     served = load_exported(path)
     output = "predictions" if "predictions" in served.output_names else served.output_names[0]
     size = _square_size(served.input_size, path)

@@ -89,7 +89,53 @@ def write_brightness_dataset(root: Path, per_class: int = 8, seed: int = 0) -> P
     return root
 
 
+def brightness_classifier(image_size: int = 8):
+    """A tiny `keras.Model` that tells bright from dark: raw 0..255 RGB -> softmax over (bright, dark).
+
+    No Inception trunk: the mean brightness, through fixed weights (bright
+    above 0.5), so that it saves, exports and predicts in seconds.
+    """
+    import keras
+
+    inputs = keras.Input((image_size, image_size, 3), name="image")
+    mean = keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs))
+    outputs = keras.layers.Dense(2, activation="softmax", name="predictions")(mean)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("predictions").set_weights([np.array([[4.0, -4.0]] * 3, "float32"), np.array([-6.0, 6.0], "float32")])
+    return model
+
+
 @pytest.fixture
 def brightness_dataset(tmp_path) -> Path:
     """A small two-class dataset any trunk (even a random one) can learn."""
     return write_brightness_dataset(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def random_conv_base(tmp_path_factory) -> Path:
+    """A conv base with random weights as a file: building the trunk from it skips JAX's per-shape initialisers."""
+    import keras
+
+    from inception_keras.inception_v3 import InceptionV3
+
+    keras.utils.set_random_seed(4)
+    path = tmp_path_factory.mktemp("weights") / "random_notop.weights.h5"
+    InceptionV3(include_top=False, weights=None, input_shape=(None, None, 3)).save_weights(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def finetuned_brightness(tmp_path_factory, random_conv_base):
+    """`(FinetuneResult, data folder)` of one `finetune` run that several test files share.
+
+    The brightness dataset with 10 images a class (16 for training: two full
+    batches of 8, so one compiled step), 75 px, one epoch on the random conv
+    base, label smoothing 0.2, saved as `brightness.keras` beside its data.
+    """
+    from inception_keras.fine_tuning import finetune
+
+    folder = tmp_path_factory.mktemp("finetuned_brightness")
+    data = write_brightness_dataset(folder / "data", per_class=10)
+    result = finetune(data, folder / "brightness.keras", weights=random_conv_base, epochs=1, image_size=75,
+                      batch_size=8, label_smoothing=0.2, verbose=0)
+    return result, data

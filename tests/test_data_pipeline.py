@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inception_keras.data_pipeline import ImageDecoder, image_dataset
-from inception_keras.image_folders import decode_resized, list_image_folder, read_image_folder
+from inception_keras.data_pipeline import image_dataset
+from inception_keras.image_folders import ImageDecoder, decode_resized, list_image_folder, read_image_folder
 
 
 def _epoch(dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""`export` (SavedModel, ONNX, LiteRT) of a model fine-tuned from photos, and `predict` over folders with any model."""
+"""`export` (SavedModel, ONNX, LiteRT) of a fine-tuned classifier, and `predict` over folders of photos with each export."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from PIL import Image
 
 from inception_keras import export as export_module
 from inception_keras.cli import main
-from inception_keras.export import export_model, load_exported
-from inception_keras.transfer import finetune, load_classifier
+from inception_keras.classifier import load_classifier
+from inception_keras.export import export_model
+from inception_keras.exported import load_exported
 
 PHOTOS = ("coffee", "chelsea")
 FORMATS = {"savedmodel": "model_savedmodel", "onnx": "model.onnx", "litert": "model.tflite"}
@@ -36,18 +37,21 @@ def write_photo_crops(root: Path, per_class: int, seed: int = 0) -> Path:
 
 
 @pytest.fixture(scope="module")
-def finetuned(tmp_path_factory) -> Path:
-    """A classifier fine-tuned (random trunk, 75 px, one epoch) on crops of two photos, saved as .keras."""
-    folder = tmp_path_factory.mktemp("finetuned")
-    data = write_photo_crops(folder / "photos", per_class=8)
-    out = folder / "photos.keras"
-    finetune(data, out, weights=None, epochs=1, image_size=75, batch_size=8, verbose=0)
-    return out
+def finetuned(finetuned_brightness) -> Path:
+    """The `.keras` classifier of the run the test files share (random trunk, 75 px, one epoch, two classes)."""
+    result, _ = finetuned_brightness
+    return result.model_path
+
+
+@pytest.fixture(scope="module")
+def finetuned_model(finetuned) -> tuple[keras.Model, list[str]]:
+    """The shared classifier reloaded from its `.keras` file, and its class names."""
+    return load_classifier(finetuned)
 
 
 @pytest.fixture(scope="module")
 def unseen_photos(tmp_path_factory) -> np.ndarray:
-    """Five crops of the same photos the model has not seen, 75 px, float32 0..255."""
+    """Five crops of two scikit-image photos, 75 px, float32 0..255."""
     folder = write_photo_crops(tmp_path_factory.mktemp("unseen"), per_class=3, seed=7)
     from inception_keras.image_folders import decode_resized
 
@@ -55,23 +59,24 @@ def unseen_photos(tmp_path_factory) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def exports(finetuned, tmp_path_factory) -> dict[str, Path]:
-    """The fine-tuned model exported in every format by the CLI: {format: path}."""
+def exports(finetuned_model, tmp_path_factory) -> dict[str, Path]:
+    """The fine-tuned model exported in every format by the library: {format: path}.
+
+    `export` on the command line is tested on a tiny `.keras` model below and with `--features`.
+    """
+    model, class_names = finetuned_model
     folder = tmp_path_factory.mktemp("exports")
-    paths = {}
-    for format, name in FORMATS.items():
-        assert main(["export", str(finetuned), "--format", format, "-o", str(folder / name)]) == 0
-        paths[format] = folder / name
-    return paths
+    return {format: export_model(model, folder / name, format, class_names=class_names).path
+            for format, name in FORMATS.items()}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("format", list(FORMATS))
-def test_each_export_reloads_in_its_runtime_and_agrees_with_keras(format, exports, finetuned, unseen_photos):
-    model, class_names = load_classifier(finetuned)
+def test_each_export_reloads_in_its_runtime_and_agrees_with_keras(format, exports, finetuned_model, unseen_photos):
+    model, class_names = finetuned_model
     expected = model.predict(unseen_photos, verbose=0)
     served = load_exported(exports[format])
-    assert served.format == format and served.class_names == class_names == sorted(PHOTOS)
+    assert served.format == format and served.class_names == class_names == ["bright", "dark"]
     assert served.input_size == (75, 75) and served.output_names == ["predictions"]
     for batch in (unseen_photos, unseen_photos[:1], unseen_photos.astype(np.uint8)):  # dynamic batch, uint8 too
         scores = served(batch)["predictions"]
@@ -127,31 +132,6 @@ def test_feature_extractor_exports_its_tap_points_as_named_outputs(tmp_path, cap
     assert {name: value.shape for name, value in outputs.items()} == {"mixed4": (2, 3, 3, 768),
                                                                      "Mixed_7c": (2, 1, 1, 2048)}
     assert served.class_names is None
-
-
-def test_predict_writes_a_row_per_readable_image_and_names_the_broken_one(finetuned, tmp_path, capsys):
-    folder = tmp_path / "many"
-    rng = np.random.RandomState(0)
-    for index in range(1000):
-        sub = folder / f"part{index % 4}"
-        sub.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.randint(0, 256, (16, 16, 3), dtype=np.uint8)).save(sub / f"{index:04d}.png")
-    broken = folder / "part2" / "0502.png"
-    broken.write_bytes(broken.read_bytes()[:40])
-    out = tmp_path / "predictions.csv"
-
-    assert main(["predict", str(folder), "--model", str(finetuned), "--csv", str(out), "--top", "2",
-                 "--batch-size", "64"]) == 2
-    captured = capsys.readouterr()
-    (error,) = captured.err.strip().splitlines()
-    assert error.startswith("inception_keras: skipped: ") and str(broken) in error
-    assert "wrote 999 rows" in captured.out
-    rows = list(csv.reader(out.open()))
-    assert rows[0] == ["path", "class_1", "probability_1", "class_2", "probability_2"]
-    assert len(rows) == 1000 and str(broken) not in {row[0] for row in rows}
-    assert {row[1] for row in rows[1:]} <= set(PHOTOS) and {row[3] for row in rows[1:]} <= set(PHOTOS)
-    assert all(float(row[2]) >= float(row[4]) and abs(float(row[2]) + float(row[4]) - 1) < 1e-4 for row in rows[1:])
-    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
 
 
 @pytest.mark.slow

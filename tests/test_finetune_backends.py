@@ -1,9 +1,10 @@
 """`finetune` on every installed Keras backend, and `.keras` files that move between backends.
 
 Each backend trains its own tiny classifier for one epoch (75 px, a random
-conv base read from a weights file), in its own process, streaming from
-tf.data; every saved model then reloads on every other backend and gives the
-same scores as on the backend that trained it.
+conv base read from a weights file), streaming from tf.data: TensorFlow's is
+the run the test files share, JAX and torch each train in their own process
+through the command line; every saved model then reloads on every other
+backend and gives the same scores as on the backend that trained it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import write_brightness_dataset
-from inception_keras.cli import main
-from inception_keras.transfer import load_classifier
+from inception_keras.classifier import load_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_BACKENDS = [name for name in ("jax", "torch") if importlib.util.find_spec(name) is not None]
@@ -31,7 +31,7 @@ import json, sys
 from pathlib import Path
 import keras, numpy as np
 from inception_keras.cli import main
-from inception_keras.transfer import load_classifier
+from inception_keras.classifier import load_classifier
 
 folder, data, weights = map(Path, sys.argv[1:4])
 backend = keras.backend.backend()
@@ -53,36 +53,21 @@ print(json.dumps({"backend": backend, "differences": differences, "status": stat
 """
 
 
-@pytest.fixture(scope="module")
-def random_conv_base(tmp_path_factory) -> Path:
-    """A conv base with random weights as a file: building the trunk from it skips JAX's per-shape initialisers."""
-    import keras
-
-    from inception_keras.inception_v3 import InceptionV3
-
-    keras.utils.set_random_seed(4)
-    path = tmp_path_factory.mktemp("weights") / "random_notop.weights.h5"
-    InceptionV3(include_top=False, weights=None, input_shape=(None, None, 3)).save_weights(path)
-    return path
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not OTHER_BACKENDS, reason="needs jax or torch installed")
-def test_finetune_on_every_backend_and_models_reload_on_the_others(random_conv_base, tmp_path, capsys):
-    # 10 per class: 16 training images in two full batches of 8, so each backend compiles one step.
-    data = write_brightness_dataset(tmp_path / "data", per_class=10)
+def test_finetune_on_every_backend_and_models_reload_on_the_others(finetuned_brightness, random_conv_base, tmp_path):
+    # TensorFlow's model is the shared run's (`conftest.finetuned_brightness`: 10 a class, 16 training images
+    # in two full batches of 8, so each backend compiles one step); the others train on the same folder.
+    result, data = finetuned_brightness
     folder = tmp_path / "models"
     folder.mkdir()
     rng = np.random.RandomState(0)
     probe = np.concatenate([rng.uniform(170, 255, (2, 75, 75, 3)), rng.uniform(0, 85, (2, 75, 75, 3))])
     np.save(folder / "probe.npy", probe.astype("float32"))
 
-    argv = ["finetune", str(data), "--out", str(folder / "model_tensorflow.keras"), "--weights",
-            str(random_conv_base), "--image-size", "75", "--epochs", "1", "--batch-size", "8", "--quiet"]
-    assert main(argv) == 0
+    shutil.copyfile(result.model_path, folder / "model_tensorflow.keras")
     model, _ = load_classifier(folder / "model_tensorflow.keras")
     np.save(folder / "model_tensorflow.npy", model.predict(probe, verbose=0))
-    capsys.readouterr()
 
     for backend in OTHER_BACKENDS:
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")

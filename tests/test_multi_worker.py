@@ -17,7 +17,7 @@ import tensorflow as tf
 from inception_keras.cli import main
 from inception_keras.distributed_training import fit_distributed, weights_fingerprint
 from inception_keras.training import paper_recipe
-from inception_keras.transfer import load_classifier
+from inception_keras.classifier import load_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 

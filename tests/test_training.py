@@ -15,7 +15,7 @@ import pytest
 import inception_keras as ik
 from inception_keras.precision import dtype_policy
 from inception_keras.training import classification_loss, paper_recipe
-from inception_keras.transfer import build_classifier, unfreeze_from
+from inception_keras.classifier import build_classifier, unfreeze_from
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     import tensorflow as tf
     cpu, = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from inception_keras.transfer import finetune
+    from inception_keras.fine_tuning import finetune
     import keras
 
     class HeadKernels(keras.callbacks.Callback):
@@ -131,7 +131,8 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 
     head = HeadKernels()
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    result = finetune(sys.argv[1], None, weights=None, epochs=4, image_size=75, batch_size=8,
+    # 12 training images in three full batches of 4 (2 a replica): one compiled step.
+    result = finetune(sys.argv[1], None, weights=None, epochs=4, image_size=75, batch_size=4,
                       strategy=strategy, callbacks=[head], verbose=0)
     kernel = result.model.get_layer("predictions").kernel
     print(json.dumps({

@@ -1,9 +1,8 @@
-"""Class-per-folder data, `finetune` (function and CLI), saved classifiers and `predict --model`."""
+"""Class-per-folder data, `finetune` (function, CLI and example), saved classifiers and `predict --model`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
+import runpy
 import sys
 import zipfile
 from pathlib import Path
@@ -13,11 +12,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import write_brightness_dataset
 from inception_keras.cli import main
 from inception_keras.image_folders import read_image_folder, split_validation
-from inception_keras.transfer import finetune, load_classifier
+from inception_keras.classifier import load_classifier
+from inception_keras.fine_tuning import finetune
 
-ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "transfer_learning.py"
 
 
 def test_image_folder_reads_mixed_sizes_and_modes_and_skips_bad_files(brightness_dataset):
@@ -90,12 +91,13 @@ def test_bad_output_paths_and_missing_data_exit_2(brightness_dataset, tmp_path, 
 
 
 @pytest.mark.slow
-def test_finetune_cli_saves_a_reloadable_mixed_precision_model_that_predict_uses(brightness_dataset, tmp_path, capsys):
-    (brightness_dataset / "bright" / "truncated.png").write_bytes(
-        (brightness_dataset / "bright" / "bright_0.png").read_bytes()[:300])
+def test_finetune_cli_saves_a_reloadable_mixed_precision_model_that_predict_uses(tmp_path, capsys):
+    # 7 a class and a truncated file: 12 training images in three full batches of 4, one compiled step a phase.
+    data = write_brightness_dataset(tmp_path / "data", per_class=7)
+    (data / "bright" / "truncated.png").write_bytes((data / "bright" / "bright_0.png").read_bytes()[:300])
     out = tmp_path / "model.keras"
-    argv = ["finetune", str(brightness_dataset), "--out", str(out), "--weights", "none", "--image-size", "75",
-            "--epochs", "2", "--batch-size", "4", "--unfreeze-from", "mixed10", "--fine-tune-epochs", "1",
+    argv = ["finetune", str(data), "--out", str(out), "--weights", "none", "--image-size", "75",
+            "--epochs", "1", "--batch-size", "4", "--unfreeze-from", "mixed10", "--fine-tune-epochs", "1",
             "--precision", "mixed_bfloat16", "--quiet"]
     assert main(argv) == 0
     captured = capsys.readouterr()
@@ -134,54 +136,55 @@ def test_predict_model_errors_are_one_line(tmp_path, grace_hopper_path, capsys):
         assert message in capsys.readouterr().err
 
 
-def test_finetune_uses_the_paper_recipe_and_label_smoothing_when_asked(brightness_dataset):
-    result = finetune(brightness_dataset, None, weights=None, epochs=1, image_size=75, batch_size=8,
-                      recipe="paper", unfreeze_from_block="mixed10", fine_tune_epochs=1, verbose=0)
-    optimizer = result.model.optimizer
-    assert isinstance(optimizer, keras.optimizers.RMSprop)
-    assert (optimizer.rho, optimizer.epsilon, optimizer.clipnorm) == (0.9, 1.0, 2.0)
-    assert float(optimizer.learning_rate) == pytest.approx(0.045 / 100)  # phase two
-    assert result.model.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
-    assert len(result.history) == 2
-
-    plain = finetune(brightness_dataset, None, weights=None, epochs=1, image_size=75, batch_size=8,
-                     label_smoothing=0.2, verbose=0)
+@pytest.mark.slow
+def test_finetune_uses_adam_and_the_label_smoothing_asked_for(finetuned_brightness):
+    plain, _ = finetuned_brightness  # `conftest.finetuned_brightness`: adam, label_smoothing=0.2
     assert isinstance(plain.model.optimizer, keras.optimizers.Adam)
     assert plain.model.loss.get_config()["label_smoothing"] == pytest.approx(0.2)
     assert plain.confusion.sum() == 4 and plain.confusion.shape == (2, 2)
+    assert len(plain.history) == 1
+
+
+def run_example(monkeypatch, capsys, *argv: str) -> str:
+    """Runs `examples/transfer_learning.py` in this process, as `python` would; returns what it printed."""
+    monkeypatch.setattr(sys, "argv", [str(EXAMPLE), *argv])
+    runpy.run_path(str(EXAMPLE), run_name="__main__")
+    return capsys.readouterr().out
 
 
 @pytest.mark.slow
-def test_transfer_learning_example_beats_chance_with_trained_weights(trained_weights_path, tmp_path):
+def test_transfer_learning_example_beats_chance_with_trained_weights(trained_weights_path, tmp_path, monkeypatch,
+                                                                    capsys):
     out = tmp_path / "textures.keras"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "transfer_learning.py"), "--weights", str(trained_weights_path),
-         "--epochs", "2", "--image-size", "96", "--patches", "16", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    accuracy = float(done.stdout.split("validation accuracy:")[1].split()[0])
+    printed = run_example(monkeypatch, capsys, "--weights", str(trained_weights_path), "--epochs", "2",
+                          "--image-size", "96", "--patches", "16", "--out", str(out))
+    accuracy = float(printed.split("validation accuracy:")[1].split()[0])
     assert accuracy >= 0.75  # chance is 1/3
     with zipfile.ZipFile(out) as archive:
         assert "inception_keras_classes.json" in archive.namelist()
 
 
 @pytest.mark.slow
-def test_transfer_learning_example_runs_without_trained_weights(tmp_path):
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "transfer_learning.py"), "--weights", "none",
-         "--epochs", "1", "--image-size", "75", "--patches", "4"],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "validation accuracy:" in done.stdout
-    assert all(name in done.stdout for name in ("brick", "grass", "gravel"))
+def test_transfer_learning_example_runs_without_trained_weights(monkeypatch, capsys):
+    printed = run_example(monkeypatch, capsys, "--weights", "none", "--epochs", "1", "--image-size", "75",
+                          "--patches", "4")
+    assert "validation accuracy:" in printed
+    assert all(name in printed for name in ("brick", "grass", "gravel"))
 
 
 @pytest.mark.slow
-def test_finetune_with_the_auxiliary_head_trains_both_outputs(brightness_dataset, tmp_path):
+def test_finetune_with_the_paper_recipe_trains_both_heads_then_the_trunk(brightness_dataset, tmp_path):
+    # The auxiliary head needs 299 px; 12 training images in three full batches of 4, one compiled step a phase.
     result = finetune(brightness_dataset, tmp_path / "aux.keras", weights=None, epochs=1, image_size=299,
-                      batch_size=8, aux_logits=True, recipe="paper", verbose=0)
+                      batch_size=4, aux_logits=True, recipe="paper", unfreeze_from_block="mixed10",
+                      fine_tune_epochs=1, verbose=0)
+    optimizer = result.model.optimizer
+    assert isinstance(optimizer, keras.optimizers.RMSprop)
+    assert (optimizer.rho, optimizer.epsilon, optimizer.clipnorm) == (0.9, 1.0, 2.0)
+    assert float(optimizer.learning_rate) == pytest.approx(0.045 / 100)  # phase two
+    assert [loss.get_config()["label_smoothing"] for loss in result.model.loss] == pytest.approx([0.1, 0.1])
+    assert len(result.history) == 2
+
     assert result.model.output_names == ["predictions", "aux_predictions"]
     assert result.model.get_compile_config()["loss_weights"] == [1.0, 0.4]
     history = result.history[0].history
