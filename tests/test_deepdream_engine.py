@@ -138,7 +138,9 @@ def test_octave_count_is_capped_with_a_warning():
         octave_shapes(200, 300, 2, 1.4)
 
 
-@pytest.mark.parametrize("spec, message", [("mixed4:abc", "Bad layer term"), (",", "No layer"), ("mixed4:inf", "a number from -10000 to 10000"), ("mixed4:1e39", "a number from")])
+@pytest.mark.parametrize("spec, message", [("mixed4:abc", "Bad layer term"), (",", "No layer"),
+                                           ("mixed4:inf", "a number from -10000 to 10000"),
+                                           ("mixed4:1e39", "a number from")])
 def test_bad_layer_specs_are_explained(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_layer_spec(spec)
