@@ -20,7 +20,7 @@ from pathlib import Path
 
 import keras
 
-from inception_keras.files import atomic_path
+from inception_keras.files import atomic_path, check_output
 from inception_keras.inception_v3 import InceptionV3, auxiliary_classifier
 from inception_keras.names import resolve_layer_name
 
@@ -145,13 +145,15 @@ def load_classifier(path) -> tuple[keras.Model, list[str]]:
     return model, [f"class_{i}" for i in range(classes)]
 
 
-def check_model_path(path) -> None:
-    """Raises `ValueError` unless `path` ends in `.keras` and its folder exists, before any work is done."""
+def check_model_path(path, inputs=()) -> None:
+    """Raises `ValueError` unless `path` ends in `.keras` and can be written without replacing one of `inputs`.
+
+    Checked before any work is done (`inception_keras.files.check_output`).
+    """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"The model file must end in .keras. Received: {path}")
-    if not path.parent.is_dir():
-        raise ValueError(f"Output folder does not exist: {path.parent}")
+    check_output(path, inputs, flag="--out")
 
 
 def _augmentation_layers() -> keras.Sequential:

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "mixed4,Mixed_7c, each a named output")
     export.add_argument("--image-size", type=int, default=None,
                         help="without MODEL: the square input size (default: 299)")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace an existing folder -o names even if it is not an earlier SavedModel export")
 
     finetune = commands.add_parser(
         "finetune", help="train a new classifier on a class-per-folder dataset",
@@ -175,12 +177,15 @@ def _predict(args) -> int:
         raise ValueError(f"--top must be at least 1. Received: {args.top}")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1. Received: {args.batch_size}")
-    from inception_keras.files import atomic_path
+    from inception_keras.files import atomic_path, check_output
     from inception_keras.predict import classify_files, list_image_files, load_image_classifier, write_csv_rows
 
     paths = list_image_files(args.images)
-    if args.csv is not None and not Path(args.csv).resolve().parent.is_dir():
-        raise ValueError(f"Output folder does not exist: {Path(args.csv).parent}")
+    if args.csv is not None:
+        if Path(args.csv).suffix.lower() != ".csv":
+            raise ValueError(f"--csv must name a .csv file. Received: --csv {args.csv} (did a shell glob put a file "
+                             "right after --csv? Put --csv FILE.csv before the images).")
+        check_output(args.csv, [*paths, *args.images, args.model, args.weights], flag="--csv")
     classifier = load_image_classifier(args.model, args.weights)
     top = min(args.top, len(classifier.class_names))
     failed = []
@@ -219,9 +224,9 @@ def _progress_bar(total: int):
 def _export(args) -> int:
     from inception_keras.export import check_export_path, export_model
 
-    check_export_path(args.out, args.format)
+    check_export_path(args.out, args.format, inputs=[args.model, args.weights], overwrite=args.overwrite)
     model, class_names = _model_to_export(args)
-    result = export_model(model, args.out, args.format, class_names=class_names)
+    result = export_model(model, args.out, args.format, class_names=class_names, overwrite=args.overwrite)
     labels = "" if class_names is None else (
         f"; class names in {result.labels_path}" if result.labels_path else "; class names in its metadata")
     print(f"wrote {result.path} ({args.format}; outputs {', '.join(result.output_names)}; largest difference "

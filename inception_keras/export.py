@@ -46,10 +46,14 @@ from inception_keras.exported import (
     labels_file_beside,
     load_exported,
 )
+from inception_keras.files import check_output
 
 KERAS_FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
 DEFAULT_TOLERANCE = 1e-4
 AUGMENTATION_LAYER = "augmentation"
+# What a SavedModel export folder holds (TensorFlow's files and the class names this module adds).
+SAVED_MODEL_ENTRIES = frozenset({"saved_model.pb", "variables", "assets", "fingerprint.pb", "keras_metadata.pb",
+                                 LABELS_FILE})
 
 
 class ExportMismatchError(ValueError):
@@ -76,7 +80,7 @@ class ExportResult:
 
 def export_model(model: keras.Model, out, format: str, *, class_names: list[str] | None = None,
                  check_images: np.ndarray | None = None,
-                 tolerance: float = DEFAULT_TOLERANCE) -> ExportResult:
+                 tolerance: float = DEFAULT_TOLERANCE, overwrite: bool = False) -> ExportResult:
     """Exports `model` for serving in `format`, checks it in its own runtime, and renames it into place.
 
     Args:
@@ -88,6 +92,8 @@ def export_model(model: keras.Model, out, format: str, *, class_names: list[str]
         check_images: `(N, H, W, 3)` raw 0..255 images to compare on.
             Defaults to `None`: three seeded noise images and a gradient.
         tolerance: the largest absolute difference allowed. Defaults to 1e-4.
+        overwrite: replace a folder that is not an earlier SavedModel export
+            (`check_export_path`). Defaults to `False`.
 
     Raises:
         ValueError: a bad `format` or `out`, or a model without a fixed input size.
@@ -96,7 +102,7 @@ def export_model(model: keras.Model, out, format: str, *, class_names: list[str]
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {', '.join(FORMATS)}. Received: format={format!r}")
     out = Path(out)
-    check_export_path(out, format)
+    check_export_path(out, format, overwrite=overwrite)
     serving = serving_model(model)
     height, width = input_size(serving)
     images = _check_images(height, width) if check_images is None else np.asarray(check_images, np.float32)
@@ -200,19 +206,29 @@ def _check_images(height: int, width: int) -> np.ndarray:
     return np.concatenate([noise, ramp[None]]).astype(np.float32)
 
 
-def check_export_path(out, format: str) -> None:
-    """Raises `ValueError` unless `out` can take a `format` export (suffix, folder, no clash)."""
+def check_export_path(out, format: str, inputs=(), overwrite: bool = False) -> None:
+    """Raises `ValueError` unless `out` can take a `format` export, before any work.
+
+    The suffix must fit the format, and the path rule holds
+    (`inception_keras.files.check_output`): an export never replaces one of
+    `inputs` nor a folder holding one, and a SavedModel replaces only an
+    earlier SavedModel export (`is_saved_model_folder`) unless `overwrite`.
+    """
     out = Path(out)
     suffix = SUFFIXES.get(format)
     if suffix is not None and out.suffix != suffix:
         raise ValueError(f"A {format} export is a file ending in {suffix}. Received: -o {out}")
     if suffix is None and out.suffix in (".onnx", ".tflite", ".keras"):
         raise ValueError(f"A SavedModel is a folder; {out} looks like a file name. Pass e.g. -o {out.with_suffix('')}")
-    if not out.parent.is_dir():
-        raise ValueError(f"Output folder does not exist: {out.parent}")
-    if out.exists() and (out.is_dir() != (format == "savedmodel")):
-        raise ValueError(f"{out} exists and is not a {'folder' if format == 'savedmodel' else 'file'}; "
-                         "remove it or choose another name.")
+    check_output(out, inputs, folder=format == "savedmodel", earlier_output=is_saved_model_folder,
+                  overwrite=overwrite, flag="-o/--out")
+
+
+def is_saved_model_folder(folder) -> bool:
+    """Whether `folder` holds a SavedModel export and nothing else (what replacing it may delete)."""
+    folder = Path(folder)
+    entries = {entry.name for entry in folder.iterdir()}
+    return "saved_model.pb" in entries and entries <= SAVED_MODEL_ENTRIES
 
 
 class _atomic_export_path:

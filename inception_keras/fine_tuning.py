@@ -122,7 +122,8 @@ def finetune(data_dir, out=None, *, weights="imagenet", epochs: int = 5, fine_tu
         A `FinetuneResult`.
     """
     _validate_finetune_arguments(epochs, fine_tune_epochs, image_size, batch_size, label_smoothing,
-                                 precision, recipe, learning_rate, out)
+                                 precision, recipe, learning_rate, out,
+                                 inputs=[data_dir, validation_dir, weights if isinstance(weights, (str, Path)) else None])
     if aux_logits and image_size < AUX_MIN_INPUT_SIZE:
         raise ValueError(
             "The auxiliary classifier needs the 17x17 grid of `mixed7`, which an image size of at "
@@ -226,7 +227,7 @@ class _Streams:
 
 
 def _validate_finetune_arguments(epochs, fine_tune_epochs, image_size, batch_size, label_smoothing,
-                                 precision, recipe, learning_rate, out):
+                                 precision, recipe, learning_rate, out, inputs=()):
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a whole number >= 1. Received: epochs={epochs}")
     if not isinstance(fine_tune_epochs, int) or fine_tune_epochs < 0:
@@ -244,4 +245,4 @@ def _validate_finetune_arguments(epochs, fine_tune_epochs, image_size, batch_siz
     if learning_rate is not None and not (np.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"`learning_rate` must be a positive number. Received: learning_rate={learning_rate}")
     if out is not None:
-        check_model_path(out)
+        check_model_path(out, inputs)

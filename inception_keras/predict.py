@@ -169,14 +169,28 @@ def decoded_batches(paths, decoder: ImageDecoder, batch_size: int,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_header(top: int) -> list[str]:
     """The CSV columns: `path`, then `class_1`, `probability_1`, ... up to `top`."""
     return ["path"] + [f"{kind}_{rank}" for rank in range(1, top + 1) for kind in ("class", "probability")]
 
 
 def csv_row(prediction: Prediction) -> list[str]:
-    """A prediction as CSV cells (probabilities with 6 decimals)."""
-    return [prediction.path] + [cell for name, score in prediction.ranked for cell in (name, f"{score:.6f}")]
+    """A prediction as CSV cells (probabilities with 6 decimals); text a spreadsheet would run is escaped."""
+    return [csv_text(prediction.path)] + [cell for name, score in prediction.ranked
+                                          for cell in (csv_text(name), f"{score:.6f}")]
+
+
+def csv_text(text: str) -> str:
+    """`text` as a CSV cell no spreadsheet runs as a formula: a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`.
+
+    File and class names come from outside (anyone can name a photo `=HYPERLINK(...).jpg`); OWASP's rule for
+    CSV injection.
+    """
+    text = str(text)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def write_csv_rows(handle, top: int, predictions: Iterable[Prediction]) -> None:

@@ -126,3 +126,54 @@ def test_decoded_batches_keep_the_order_and_decode_only_a_few_batches_ahead(grey
     assert [name for batch in rest for name in batch[0]] == [str(path) for path in paths[5:]]
     levels = np.concatenate([images] + [batch[1] for batch in rest])[:, 0, 0, 0]
     assert levels.tolist() == [0, 40, 90, 160, 210, 255] * 4
+
+
+def test_a_shell_glob_after_csv_never_writes_over_a_photo(tiny_models, grey_levels, tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted(grey_levels.iterdir()):
+        (photos / path.name).write_bytes(path.read_bytes())
+    before = {p.name: p.read_bytes() for p in photos.iterdir()}
+    first, *rest = sorted(str(p) for p in photos.iterdir())  # `--csv photos/*.png`: the glob's first photo
+    assert main(["predict", "--model", str(tiny_models["keras"]), "--csv", first, *rest]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "must name a .csv file" in error
+    assert {p.name: p.read_bytes() for p in photos.iterdir()} == before
+
+    folder = tmp_path / "rows.csv"
+    folder.mkdir()
+    assert main(["predict", str(photos), "--model", str(tiny_models["keras"]), "--csv", str(folder)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_escaped(tiny_models, tmp_path, capsys, monkeypatch):
+    from inception_keras.predict import csv_text
+
+    Image.new("RGB", (12, 10), (250,) * 3).save(tmp_path / "=HYPERLINK(1).png")
+    Image.new("RGB", (12, 10), (10,) * 3).save(tmp_path / "plain.png")
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "=HYPERLINK(1).png", "plain.png", "--model", str(tiny_models["keras"]),
+                 "--csv", "rows.csv"]) == 0
+    rows = list(csv.reader(open("rows.csv")))
+    assert [row[0] for row in rows[1:]] == ["'=HYPERLINK(1).png", "plain.png"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert [csv_text(t) for t in ("=1+2", "+1", "-1", "@A", "\tx", "ok")] == ["'=1+2", "'+1", "'-1", "'@A", "'\tx", "ok"]
+
+
+def test_export_never_empties_a_folder_it_did_not_write(tiny_models, tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    model_copy = folder / "tiny.keras"
+    model_copy.write_bytes(tiny_models["keras"].read_bytes())
+    assert main(["export", str(model_copy), "--format", "savedmodel", "-o", str(folder)]) == 2
+    assert "would replace the input" in capsys.readouterr().err  # the model itself is inside
+    model_copy.unlink()
+    assert main(["export", str(tiny_models["keras"]), "--format", "savedmodel", "-o", str(folder)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (folder / "notes.txt").read_text() == "keep me"
+
+    export = tmp_path / "export"
+    assert main(["export", str(tiny_models["keras"]), "--format", "savedmodel", "-o", str(export)]) == 0
+    assert main(["export", str(tiny_models["keras"]), "--format", "savedmodel", "-o", str(export)]) == 0  # its own
+    assert (export / "saved_model.pb").is_file()
