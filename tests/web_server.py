@@ -83,6 +83,7 @@ class CameraStream:
         self.notes: list[str] = []
         self.messages: list[str] = []
         self.errors: list[str] = []
+        self.answered_at: list[float] = []  # time.monotonic() of each answer
         self._listening = [httpx.Client(timeout=httpx.Timeout(timeout_s, read=timeout_s))]
         if heartbeat:
             self._listen(f"{self.url}/gradio_api/heartbeat/{self.session}", keep=False)
@@ -141,6 +142,7 @@ class CameraStream:
             self.errors.append(output["error"])
         if message.get("msg") in ("process_streaming", "process_generating", "process_completed") and "data" in output:
             data = output["data"]
+            self.answered_at.append(time.monotonic())
             self.answers.append(data[0])
             self.notes.append(data[-1] if isinstance(data[-1], str) else "")
 
