@@ -2,10 +2,11 @@
 
 Images are checked from their headers before they are decoded (a guide, a
 clip's frames, a photo's preview, a camera frame); a preview is small (and
-told its place when it waits: test_web_browser.py); a camera stream takes the device one
-frame at a time and none once its visitor left; wrong logins slow down per
-address; a stopped server leaves none of its files; a visitor's error is one
-line in the log. The big images here are small files that claim huge sizes.
+told its place when it waits: test_web_browser.py); a camera stream takes
+the device one frame at a time and none once its visitor left; wrong logins
+slow down per address; a stopped server leaves none of its files; a
+visitor's error is one line in the log. The big images here are small files
+that claim huge sizes.
 """
 
 from __future__ import annotations
