@@ -3,15 +3,18 @@
 `load_image` always returns an `(H, W, 3)` uint8 RGB array: EXIF orientation is
 applied; grayscale, palette, CMYK, 16-bit and alpha images are converted; a
 missing, empty, truncated, non-image or over-large file raises `ValueError`
-with one line that says what was wrong. `save_image` writes atomically, with
-optional text metadata that `read_image_metadata` reads back.
+with one line that says what was wrong; `image_size` checks a file the same
+way from its header alone. `save_image` writes atomically, with optional text
+metadata that `read_image_metadata` reads back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -34,7 +37,8 @@ def load_image(path, max_pixels: int = DEFAULT_MAX_PIXELS, draft_size: int | Non
     Args:
         path: the image file.
         max_pixels: refuse images with more pixels than this (decompression
-            bombs). Defaults to 16384 * 16384.
+            bombs), from the header, before any decoding. Defaults to
+            16384 * 16384.
         draft_size: the caller will shrink the image to about this side, so
             a JPEG may be decoded at 1/2, 1/4 or 1/8 scale as long as both
             sides stay at least this large (several times faster on big
@@ -44,6 +48,27 @@ def load_image(path, max_pixels: int = DEFAULT_MAX_PIXELS, draft_size: int | Non
         ValueError: the file is missing, empty, not an image, truncated or
             too large.
     """
+    with _opened_image(path, max_pixels) as image:
+        if draft_size is not None:
+            image.draft(image.mode, (draft_size, draft_size))
+        image.load()
+        return _to_rgb_array(ImageOps.exif_transpose(image))
+
+
+def image_size(path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """The `(width, height)` of an image file from its header, checked as `load_image` checks it; decodes nothing.
+
+    Raises:
+        ValueError: as `load_image`: missing, empty, not an image or more
+            than `max_pixels` pixels.
+    """
+    with _opened_image(path, max_pixels) as image:
+        return image.size
+
+
+@contextlib.contextmanager
+def _opened_image(path, max_pixels: int) -> Iterator[Image.Image]:
+    """The opened (not decoded) image, refused over `max_pixels`; Pillow's errors as one-line `ValueError`s."""
     path = _existing_file(path, "Input image")
     try:
         with warnings.catch_warnings():
@@ -55,10 +80,7 @@ def load_image(path, max_pixels: int = DEFAULT_MAX_PIXELS, draft_size: int | Non
                         f"Input image is too large: {path} is {width}x{height} "
                         f"({width * height} pixels, limit {max_pixels}); downscale it first."
                     )
-                if draft_size is not None:
-                    image.draft(image.mode, (draft_size, draft_size))
-                image.load()
-                return _to_rgb_array(ImageOps.exif_transpose(image))
+                yield image
     except Image.DecompressionBombError:
         raise ValueError(f"Input image is too large (decompression bomb?): {path}") from None
     except Image.UnidentifiedImageError:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inception_keras.images import load_image, save_image
+from inception_keras.images import image_size, load_image, save_image
 
 
 @pytest.fixture()
@@ -65,6 +65,22 @@ def test_bad_files_are_explained(tmp_path, photo):
     for path, message in cases.items():
         with pytest.raises(ValueError, match=message):
             load_image(path)
+        if path.name != "cut.jpg":
+            with pytest.raises(ValueError, match=message):
+                image_size(path)
+    assert image_size(tmp_path / "cut.jpg") == (160, 120)  # its header is whole; its pixels are not read
+
+
+def test_the_size_comes_from_the_header_within_the_limit(tmp_path, photo):
+    photo.save(tmp_path / "photo.jpg")
+    assert image_size(tmp_path / "photo.jpg") == (160, 120)
+    huge = tmp_path / "huge.png"
+    Image.new("1", (13000, 13000)).save(huge)  # 169 megapixels in ~20 kB, under Pillow's own bomb limit
+    assert huge.stat().st_size < 50_000
+    with pytest.raises(ValueError, match="13000x13000 .* limit 64000000"):
+        image_size(huge, max_pixels=64_000_000)
+    with pytest.raises(ValueError, match="limit 64000000"):
+        load_image(huge, max_pixels=64_000_000)
 
 
 def test_save_is_atomic_and_follows_the_extension(tmp_path, grace_hopper):

@@ -3,8 +3,9 @@
 Upload a photo, dream, watch the preview change before the end, download the
 result with its settings inside; a broken upload shows its message; a second
 visitor sees their place in the queue, and closing the first tab cancels its
-dream and frees the place; a gallery click dreams its channel; the live camera
-(Chromium's fake camera fed a clip) is dreamed frame by frame.
+dream and frees the place; a preview waiting behind another sees its place; a
+gallery click dreams its channel; the live camera (Chromium's fake camera fed
+a clip) is dreamed frame by frame.
 """
 
 from __future__ import annotations
@@ -216,3 +217,31 @@ def test_a_waiting_visitor_sees_their_place_and_a_closed_tab_frees_it(browser, s
         time.sleep(0.1)
     assert server.dreams.outcomes["cancelled"] == cancelled + 2
     assert not [t for t in threading.enumerate() if t.name == "deepdream-job" and t.is_alive()]
+
+
+def test_a_preview_behind_another_sees_its_place(browser, server, tmp_path, grace_hopper, monkeypatch):
+    photo = write_small_photo(tmp_path / "hopper.jpg", grace_hopper)
+    started, release = threading.Event(), threading.Event()
+    preview = server.dreams.preview
+
+    def held(path):
+        started.set()
+        release.wait(30)
+        return preview(path)
+
+    monkeypatch.setattr(server.dreams, "preview", held)
+    first, second = (browser.new_context().new_page() for _ in range(2))
+    try:
+        for page in (first, second):
+            page.goto(server.local_url)
+            page.wait_for_selector("#dream")
+        upload_photo(first, photo)
+        assert started.wait(30)
+        upload_photo(second, photo)  # ran beside the first, outside the queue, and was not told why it waited
+        second.wait_for_function("document.querySelector('#status').innerText.includes('queue')", timeout=20_000)
+        assert "queue: 1/1" in status_text(second)
+    finally:
+        release.set()
+    assert "Photo: 102x120" in wait_for_status(first, "Photo:") and "Photo:" in wait_for_status(second, "Photo:")
+    first.context.close()
+    second.context.close()

@@ -6,24 +6,35 @@ controls and runs the job the command line runs for that mode
 the same settings, the same file. The controls take their defaults and
 ranges from the options' fields, capped by the server's limits
 (`ServeOptions`).
+
+No visitor holds the others up: every image is checked from its header
+before it is decoded (`Limits`), a preview is small and waits in its own
+queue, a camera frame takes the device only between queued jobs
+(`DeviceTurns`), wrong logins slow down per address
+(`deepdream.web.logins`), and a stopped server leaves none of its files.
 """
 
+import base64
+import binascii
 import collections
 import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 import time
 import uuid
+import weakref
 from pathlib import Path
 
 import numpy as np
 
 from deepdream import jobs, settings
+from deepdream.jobs import Cancelled
 from deepdream.options import (
     DEFAULT_LAYERS,
     FFT_STEPS,
@@ -39,7 +50,7 @@ from deepdream.options import (
     ZoomOptions,
 )
 from deepdream.web.engines import DEFAULT_ENGINES_KEPT, EngineCache
-from deepdream.web.jobs import Job, Limits, Progress, layer_spec, prune_outputs
+from deepdream.web.jobs import DeviceTurns, Job, Limits, Progress, layer_spec, prune_outputs
 from inception_keras.files import atomic_path, file_sha256
 
 MAX_GALLERY_CELLS = 16
@@ -50,8 +61,17 @@ CACHE_CHECK_S = 600
 LIVE_SIDE = 160
 LIVE_STEPS = 2
 LIVE_FLOW_PRESET = "ultrafast"
+# Camera streams at once, each at most LIVE_TIME_LIMIT_S; a stream holds the device one frame at a time.
+LIVE_STREAMS = 4
+LIVE_TIME_LIMIT_S = 120
 # Every event that runs the network waits in this one queue, so one job at a time holds the device.
 DEVICE = "device"
+# Previews of uploads wait in their own queue, one decoded at a time, beside the device's.
+PREVIEW = "preview"
+LIVE = "live"
+# On shutdown, running jobs get this long to stop before the server's folders are removed.
+SHUTDOWN_WAIT_S = 10
+LOG = logging.getLogger("deepdream.web")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,15 +108,22 @@ class ServerConfig:
 
 
 class Dreams:
-    """The page's work: one engine cache and one output folder for every visitor."""
+    """The page's work: one engine cache, one output folder and the device's turns for every visitor.
+
+    The output folder is `config.output_dir`, or a temporary one that
+    `close()` removes with the server.
+    """
 
     def __init__(self, config: ServerConfig):
         self.config = config
         self.limits = config.limits
         self.engines = EngineCache(config.engines_kept)
+        self.owns_output_dir = config.output_dir is None
         self.output_dir = Path(config.output_dir or tempfile.mkdtemp(prefix="deepdream-web-")).resolve()
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.turns = DeviceTurns()
         self.outcomes: collections.Counter = collections.Counter()  # jobs done, cancelled, failed
+        self._jobs: weakref.WeakSet[Job] = weakref.WeakSet()  # a running job is held by its thread
 
     # -- the options
 
@@ -104,7 +131,11 @@ class Dreams:
                 size, original_colors) -> tuple[EngineOptions, DreamOptions]:
         """The engine's and the dream's options of the Photo tab's controls, within the server's limits."""
         if guide:
-            self.limits.check_upload(guide)
+            try:
+                with _named_as_uploaded(guide):
+                    self.limits.image_size(guide)
+            except ValueError as error:
+                raise ValueError(f"The guide cannot be used: {error}") from None
         engine = self.config.engine(layers=layer_spec(layers, layer_weights), channel=_channel(channel),
                                     guide=str(guide) if guide else None, max_side=int(size))
         dream = DreamOptions(octaves=int(octaves), steps=int(steps), step_size=float(step_size), jitter=int(jitter),
@@ -169,12 +200,42 @@ class Dreams:
         return kept, engine, folder / name
 
     def load_photo(self, path) -> np.ndarray:
-        """The upload through the command line's loader; raises `ValueError` with one line for a bad file."""
-        from inception_keras.images import load_image
-
-        self.limits.check_upload(path)
+        """The upload at full size, as the command line reads it; raises `ValueError` with one line for a bad file."""
         with _named_as_uploaded(path):
-            return load_image(path, max_pixels=self.limits.max_pixels)
+            return self.limits.read_image(path)
+
+    def preview(self, path) -> tuple[np.ndarray, tuple[int, int]]:
+        """A copy of the upload to show, at most the server's largest side (a JPEG decoded small), and its own size."""
+        with _named_as_uploaded(path):
+            size = self.limits.image_size(path)
+            return self.limits.read_image(path, side=self.limits.serve.max_side), size
+
+    def camera_frame(self, payload, side: int) -> np.ndarray:
+        """A camera frame as the browser sends it (a data URL, or a file uploaded first), within `side`.
+
+        The frame is read like any upload (`Limits.read_image`): its header
+        checked before it is decoded, a JPEG decoded small.
+        """
+        payload = payload if isinstance(payload, dict) else {}
+        if payload.get("path"):
+            with _named_as_uploaded(payload["path"]):
+                return self.limits.read_image(payload["path"], side)
+        header, _, encoded = (payload.get("url") or "").partition(",")
+        if not (header.startswith("data:") and header.endswith(";base64")):
+            raise ValueError("A camera frame must be an image sent as a data URL.")
+        if len(encoded) // 4 * 3 > self.limits.serve.max_upload_bytes:
+            raise ValueError(f"A camera frame is over this server's {self.limits.serve.max_upload_mb:g} MB.")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise ValueError("A camera frame's data URL is not base64.") from None
+        with tempfile.NamedTemporaryFile(dir=self.output_dir, prefix="camera-", suffix=".frame") as file:
+            file.write(data)
+            file.flush()
+            try:
+                return self.limits.read_image(file.name, side)
+            except ValueError as error:
+                raise ValueError(str(error).replace(file.name, "the camera frame")) from None
 
     # -- the modes
 
@@ -185,13 +246,18 @@ class Dreams:
         image = self.load_photo(photo)
         engine, dream = self.options(*controls)
         image = jobs.fit_max_side(image, engine.max_side)
-        dreamer = self.engine(engine)
-        result, _ = yield from self._followed(
-            lambda job: jobs.dream_image(dreamer, image, dream, job.hooks(previews=True)), progress,
-            "dreaming", "steps", lambda state: (state.preview, self.status(state, "steps"), None, None))
-        recorded = settings.build("still", engine, dream, dreamer.precision)  # as jobs.dream_still records it
+
+        def work(job):
+            dreamer = self.engine(engine)
+            return jobs.dream_image(dreamer, image, dream, job.hooks(previews=True)), dreamer.precision
+
+        (result, precision), _ = yield from self._followed(
+            work, progress, "dreaming", "steps",
+            lambda state: (state.preview, self.status(state, "steps"), None, None))
+        recorded = settings.build("still", engine, dream, precision)  # as jobs.dream_still records it
         output = self.new_output(f"{Path(_original_name(photo)).stem}_dream.png")
-        save_image(result, output, metadata=settings.image_metadata(recorded))
+        with _removed_if_failed(output.parent):
+            save_image(result, output, metadata=settings.image_metadata(recorded))
         command = settings.command_line(recorded, _original_name(photo), output.name)
         yield result, f"Done: {result.shape[1]}x{result.shape[0]} pixels.", str(output), command
 
@@ -199,11 +265,11 @@ class Dreams:
         """Renders one channel from noise (`jobs.render`); returns `(image, status, download, command)`."""
         engine, dream, render = self.render_options(layer, _channel(channel), None, param, size, octaves, steps,
                                                     seed)
-        renderer = self.renderer(engine)
         if progress is not None:
             progress(0.0, desc="rendering")
         output = self.new_output(f"render_{layer}{'' if engine.channel is None else f'_c{engine.channel}'}.png")
-        jobs.render(output, engine, dream, render, renderer=renderer)
+        with _removed_if_failed(output.parent), self.turns.job():
+            jobs.render(output, engine, dream, render, renderer=self.renderer(engine))
         return str(output), "Done.", str(output), _command(output)
 
     def gallery(self, layer, first, count, param, size, octaves, steps, seed, progress=None):
@@ -213,17 +279,18 @@ class Dreams:
             raise ValueError(f"A gallery on this page has 1 to {MAX_GALLERY_CELLS} channels. Received: {count}")
         channels = tuple(range(first, first + count))
         engine, dream, render = self.render_options(layer, None, channels, param, size, octaves, steps, seed)
-        renderer = self.renderer(engine)
         output = self.new_output(f"gallery_{layer}_c{channels[0]}-{channels[-1]}.png")
         cells = []
 
         def work(job):
             job.step(0, count)
-            return jobs.render_gallery(output, engine, dream, render, renderer=renderer, hooks=job.hooks(),
+            return jobs.render_gallery(output, engine, dream, render, renderer=self.renderer(engine),
+                                       hooks=job.hooks(),
                                        on_cell=lambda channel, image: cells.append((image, f"{layer}:{channel}")))
 
-        yield from self._followed(work, progress, "rendering channels", "channels",
-                                  lambda state: (list(cells), self.status(state, "channels"), None, None))
+        with _removed_if_failed(output.parent):
+            yield from self._followed(work, progress, "rendering channels", "channels",
+                                      lambda state: (list(cells), self.status(state, "channels"), None, None))
         yield cells, "Done: click a channel to dream it on your photo.", str(output), _command(output)
 
     def video(self, clip, frames, frame_steps, *controls, progress=None):
@@ -233,7 +300,8 @@ class Dreams:
         a resume): the same clip with the same settings, asked again after
         an interruption, continues from the frames finished.
         """
-        self.limits.check_upload(clip)
+        with _named_as_uploaded(clip):
+            self.limits.probe_video(clip)
         engine, dream = self.options(*controls)
         video = VideoOptions(frame_steps=int(frame_steps), max_frames=int(frames), resume=True)
         yield from self._frames(jobs.dream_video, clip, "_dream.mp4", engine, dream, video, video.max_frames,
@@ -241,33 +309,40 @@ class Dreams:
 
     def zoom(self, photo, frames, zoom, *controls, progress=None):
         """Yields `(status, video, download, command)` while making a zoom animation from `photo` (`jobs.dream_zoom`)."""
-        self.load_photo(photo)  # a bad upload is refused before any work
+        with _named_as_uploaded(photo):
+            self.limits.image_size(photo)  # a bad upload is refused before any work
         engine, dream = self.options(*controls)
         zoom = ZoomOptions(frames=int(frames), zoom=float(zoom), resume=True)
         yield from self._frames(jobs.dream_zoom, photo, "_zoom.mp4", engine, dream, zoom, zoom.frames, progress)
 
-    def live(self, frame, state, *controls):
+    def live(self, payload, state, *controls):
         """Dreams one camera frame through the video mode's flow carry; returns `(dream, state, frames per second)`.
 
+        `payload` is the frame as the browser sends it (`camera_frame`);
         `state` holds the visitor's `FrameDreamer` (the previous dream, warped
-        forward to each new frame) and the times of the last frames.
+        forward to each new frame) and the times of the last frames. The frame
+        takes the device only when no queued job runs or waits; otherwise
+        the dream is `None` (the last one stays) and the line says why.
         """
         from deepdream.colors import keep_colors
         from deepdream.video_dream import FrameDreamer
 
-        if frame is None:
+        if payload is None:
             return None, state, ""
         engine, dream = self.options(*controls)
         engine = engine.replace(max_side=min(LIVE_SIDE, self.limits.serve.max_side))
         dream = dream.replace(octaves=1, steps=LIVE_STEPS)
         video = VideoOptions(frame_steps=LIVE_STEPS, flow_preset=LIVE_FLOW_PRESET)
-        frame = jobs.fit_max_side(np.asarray(frame, np.uint8)[..., :3], engine.max_side)
-        key = (engine, dream, frame.shape)
-        if state is None or state["key"] != key:
-            dreamer = FrameDreamer(self.engine(engine), dream.engine_kwargs(), frame_steps=video.frame_steps,
-                                   blend=video.blend, flow=video.flow, flow_preset=video.flow_preset)
-            state = {"key": key, "dreamer": dreamer, "times": collections.deque(maxlen=10)}
-        dreamed = state["dreamer"].dream(frame)
+        with self.turns.frame() as free:
+            if not free:
+                return None, state, "Paused: another visitor's job is running; the camera goes on after it."
+            frame = self.camera_frame(payload, engine.max_side)
+            key = (engine, dream, frame.shape)
+            if state is None or state["key"] != key:
+                dreamer = FrameDreamer(self.engine(engine), dream.engine_kwargs(), frame_steps=video.frame_steps,
+                                       blend=video.blend, flow=video.flow, flow_preset=video.flow_preset)
+                state = {"key": key, "dreamer": dreamer, "times": collections.deque(maxlen=10)}
+            dreamed = state["dreamer"].dream(frame)
         if dream.original_colors:
             dreamed = keep_colors(dreamed, frame)
         state["times"].append(time.monotonic())
@@ -302,10 +377,9 @@ class Dreams:
         self.limits.check(None, extra.frame_steps, frames=frames)
         name = _original_name(upload)
         source, engine, output = self.resumable_output(upload, f"{Path(name).stem}{tag}", engine, dream, extra)
-        dreamer = self.engine(engine)
-        with _named_as_uploaded(upload, source):
+        with _removed_if_failed(output.parent), _named_as_uploaded(upload, source):
             _, last = yield from self._followed(
-                lambda job: run(source, output, engine, dream, extra, dreamer=dreamer, hooks=job.hooks(),
+                lambda job: run(source, output, engine, dream, extra, dreamer=self.engine(engine), hooks=job.hooks(),
                                 even_sides=True),
                 progress, "dreaming frames", "frames", lambda state: (self.status(state, "frames"), None, None, None))
         yield f"Done: {last.total} frames.{self.message(last)}", str(output), str(output), _command(output, name)
@@ -314,9 +388,15 @@ class Dreams:
         """Runs `work(job)` on a `Job`; yields `shown(progress)` as it reports; returns `(result, last progress)`.
 
         `progress` is Gradio's progress bar, or `None`. A closed tab closes
-        this generator, which cancels the job at its next report.
+        this generator, which cancels the job at its next report. The work
+        runs in its turn on the device (`DeviceTurns.job`).
         """
-        job = Job(work, self._ended)
+        def in_turn(job):
+            with self.turns.job():
+                return work(job)
+
+        job = Job(in_turn, self._ended)
+        self._jobs.add(job)
         try:
             for state in job.updates():
                 if progress is not None:
@@ -328,6 +408,20 @@ class Dreams:
 
     def _ended(self, outcome: str) -> None:
         self.outcomes[outcome] += 1
+
+    def close(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Cancels the running jobs, waits up to `wait_s` for them, and removes the output folder the server made.
+
+        A folder named in `config.output_dir` stays, with what is in it.
+        """
+        running = list(self._jobs)
+        for job in running:
+            job.cancel()
+        deadline = time.monotonic() + wait_s
+        for job in running:
+            job.wait(max(0.0, deadline - time.monotonic()))
+        if self.owns_output_dir:
+            shutil.rmtree(self.output_dir, ignore_errors=True)
 
 
 def build_app(config: ServerConfig):
@@ -471,19 +565,18 @@ def build_app(config: ServerConfig):
             if path is None:
                 return None, "Upload a photo to start."
             try:
-                image = dreams.load_photo(path)
+                image, (width, height) = dreams.preview(path)
             except ValueError as error:
+                LOG.warning("visitor error: %s", _one_line(error))
                 return None, f"**This file cannot be dreamed:** {_one_line(error)}"
-            return image, f"Photo: {image.shape[1]}x{image.shape[0]} pixels. Press **Dream**."
+            return image, f"Photo: {width}x{height} pixels. Press **Dream**."
 
         def dream_photo(path, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.photo(path, *values, progress=progress), gr)
 
         def render_channel(layer, channel_value, *values, progress=gr.Progress()):  # noqa: B008
-            try:
+            with _visitor_errors(gr):
                 return dreams.render(layer, channel_value, *values, progress=progress)
-            except ValueError as error:
-                raise gr.Error(_one_line(error)) from None
 
         def render_gallery(layer, first, count, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.gallery(layer, first, count, *values, progress=progress), gr)
@@ -499,7 +592,9 @@ def build_app(config: ServerConfig):
         def dream_zoom(path, frames, zoom, *values, progress=gr.Progress()):  # noqa: B008
             yield from _shown_errors(dreams.zoom(path, frames, zoom, *values, progress=progress), gr)
 
-        photo.upload(show_photo, photo, [shown, status], api_name="load_photo", queue=False)
+        # A preview decodes the upload (small, but a PNG in full): one at a time, in its own queue.
+        photo.upload(show_photo, photo, [shown, status], api_name="load_photo", concurrency_id=PREVIEW,
+                     concurrency_limit=1)
         photo.clear(show_photo, photo, [shown, status], queue=False, api_visibility="private")
         dream_button.click(dream_photo, [photo, *controls], [shown, status, download, command], api_name="dream",
                           concurrency_id=DEVICE)
@@ -518,36 +613,67 @@ def build_app(config: ServerConfig):
         zoom_button.click(dream_zoom, [photo, z_frames, z_zoom, *controls],
                           [v_status, v_video, v_download, v_command], api_name="zoom",
                           concurrency_id=DEVICE)
-        def dream_live(frame, state, *values):
-            try:
-                return dreams.live(frame, state, *values)
-            except ValueError as error:
-                raise gr.Error(_one_line(error)) from None
+        def dream_live(frame, state, layer_names, weights, channel_value, guide_file, *values):
+            # Unprocessed inputs: the frame as the browser sent it (checked before decoding), the guide as file data.
+            guide_path = guide_file.get("path") if isinstance(guide_file, dict) else guide_file
+            with _visitor_errors(gr):
+                dreamed, state, rate = dreams.live(frame, state, layer_names, weights, channel_value, guide_path,
+                                                   *values)
+            return gr.skip() if dreamed is None else dreamed, state, rate
 
+        # Its own slots, not the device's: each frame takes the device in turn (DeviceTurns), so a stream never
+        # holds a queued job up by more than one frame; a stream ends at its time limit or when its tab closes.
         camera.stream(dream_live, [camera, live_state, *controls], [live_dream, live_state, live_rate],
-                      stream_every=0.25, time_limit=120, api_visibility="private",
-                      concurrency_id=DEVICE)
+                      stream_every=0.25, time_limit=LIVE_TIME_LIMIT_S, api_visibility="private",
+                      concurrency_id=LIVE, concurrency_limit=LIVE_STREAMS, preprocess=False)
     return demo
 
 
 def launch(config: ServerConfig, block: bool = True, quiet: bool = False):
     """Builds the page, queues it (one job at a time, `config.serve.queue_size` waiting) and serves it.
 
-    The address, the password and the upload limit are `config.serve`'s.
-    Returns the `gradio.Blocks` (its `local_url`, `close()`); with `block`
-    it returns only once the server stopped (Ctrl-C).
+    The address, the password and the upload limit are `config.serve`'s;
+    with a password, wrong logins slow down per client address
+    (`deepdream.web.logins`). When the server stops (`close()`, Ctrl-C,
+    SIGTERM) its running jobs are cancelled and its temporary output folder
+    removed (`Dreams.close`). Returns the `gradio.Blocks` (its `local_url`,
+    `close()`, `dreams`); with `block` it returns only once the server
+    stopped, and Ctrl-C or SIGTERM reach the caller as `KeyboardInterrupt`.
+    Without `block`, call `demo.close()` and then `demo.dreams.close()` to be
+    sure the folder is gone before the process ends.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
+    from starlette.middleware import Middleware
+
+    from deepdream.web.logins import LoginThrottle, password_check
 
     serve = config.serve
     demo = build_app(config)
+    dreams = demo.dreams
     demo.queue(max_size=serve.queue_size, default_concurrency_limit=1)
+
+    @contextlib.asynccontextmanager
+    async def cleaned_up_at_the_end(app):
+        yield
+        dreams.close()
+
+    app_kwargs = {"lifespan": cleaned_up_at_the_end}
+    if serve.credentials:
+        app_kwargs["middleware"] = [Middleware(LoginThrottle)]
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    demo.launch(server_name=serve.host, server_port=serve.port, auth=serve.credentials,
-                prevent_thread_lock=not block, quiet=quiet, max_file_size=serve.max_upload_bytes,
-                allowed_paths=[str(demo.dreams.output_dir)], show_error=True, ssr_mode=False, theme=theme,
-                footer_links=[])
+    demo.launch(server_name=serve.host, server_port=serve.port,
+                auth=password_check(*serve.credentials) if serve.credentials else None,
+                prevent_thread_lock=True, quiet=quiet, max_file_size=serve.max_upload_bytes,
+                allowed_paths=[str(dreams.output_dir)], show_error=True, ssr_mode=False, theme=theme,
+                footer_links=[], app_kwargs=app_kwargs)
+    if block:
+        try:
+            while demo.is_running:
+                time.sleep(0.2)
+        finally:
+            demo.close(verbose=not quiet)
+            dreams.close()  # again, in case the server's own end was cut short
     return demo
 
 
@@ -616,13 +742,35 @@ def _named_as_uploaded(*paths):
         raise ValueError(text) from None
 
 
+@contextlib.contextmanager
+def _removed_if_failed(folder: Path):
+    """Removes a job's `folder` when the job fails; a cancelled or interrupted job's stays (its frames resume it)."""
+    try:
+        yield
+    except Cancelled:
+        raise
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def _shown_errors(updates, gr):
     """Passes the updates of a job on; a `ValueError` (bad input, a limit) becomes a message on the page."""
-    try:
+    with _visitor_errors(gr):
         for update in updates:
             yield tuple(gr.skip() if value is None else value for value in update)
+
+
+@contextlib.contextmanager
+def _visitor_errors(gr):
+    """A `ValueError` (bad input, a limit) becomes a message on the page and one line in the log, no traceback."""
+    try:
+        yield
     except ValueError as error:
-        raise gr.Error(_one_line(error)) from None
+        LOG.warning("visitor error: %s", _one_line(error))
+        raise gr.Error(_one_line(error), print_exception=False) from None
+    except Cancelled:
+        raise gr.Error("The job was stopped: the server is shutting down.", print_exception=False) from None
 
 
 def _one_line(error: Exception) -> str:

@@ -6,10 +6,16 @@ are the same call with the same settings (and the same file). The work runs
 on a `Job` thread whose `hooks()` the job reports to; the page's generator
 reads its progress and previews, and a closed tab stops it at the job's next
 report (`deepdream.jobs.Cancelled`).
+
+Every image a visitor sends (photo, guide, camera frame, a clip's frames)
+passes `Limits` from its header before it is decoded, and the device is
+taken in `DeviceTurns`: a queued job for its whole run, a camera frame for
+one frame, never while a job waits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import threading
@@ -68,6 +74,79 @@ class Limits:
         if size > self.serve.max_upload_bytes:
             raise ValueError(f"The upload is {size / 2**20:.1f} MB; this server takes at most "
                              f"{self.serve.max_upload_mb:g} MB.")
+
+    def image_size(self, path) -> tuple[int, int]:
+        """An uploaded image's `(width, height)` from its header, refused over the limits; decodes nothing."""
+        from inception_keras.images import image_size
+
+        self.check_upload(path)
+        return image_size(path, self.max_pixels)
+
+    def read_image(self, path, side: int | None = None) -> np.ndarray:
+        """An uploaded image, decoded once the header passed the limits (`image_size`).
+
+        Args:
+            side: shrink it to at most this side, a JPEG decoded at 1/2 to
+                1/8 scale on the way (a preview, a camera frame). Defaults
+                to `None`: full size, as the command line reads it.
+        """
+        from deepdream.jobs import fit_max_side
+        from inception_keras.images import load_image
+
+        self.check_upload(path)
+        return fit_max_side(load_image(path, self.max_pixels, draft_size=side), side)
+
+    def probe_video(self, path):
+        """An uploaded clip's `VideoInfo` (demuxed, not decoded), refused when a frame has more pixels than a photo may."""
+        from deepdream.video_io import probe_video
+
+        self.check_upload(path)
+        info = probe_video(path)
+        if info.width * info.height > self.max_pixels:
+            raise ValueError(f"Input video is too large: {path} has frames of {info.width}x{info.height} "
+                             f"({info.width * info.height} pixels, limit {self.max_pixels}); downscale it first.")
+        return info
+
+
+class DeviceTurns:
+    """Who runs on the device: one queued job at a time, camera frames only in between.
+
+    A job waits for its turn (`job()`) and keeps it for its whole run; a
+    camera frame takes a turn only when no job runs or waits (`frame()`
+    yields `False` otherwise, at once), so a live stream never holds the
+    device for more than one frame and never makes a job wait longer than one.
+    """
+
+    def __init__(self):
+        self._device = threading.Lock()
+        self._count = threading.Lock()
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def job(self) -> Iterator[None]:
+        """Holds the device for a job, after the frame running now (if any)."""
+        with self._count:
+            self._waiting += 1
+        try:
+            self._device.acquire()
+        finally:
+            with self._count:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._device.release()
+
+    @contextlib.contextmanager
+    def frame(self) -> Iterator[bool]:
+        """Yields whether a camera frame may use the device now (no job runs or waits); holds it while it does."""
+        with self._count:
+            free = self._waiting == 0 and self._device.acquire(blocking=False)
+        try:
+            yield free
+        finally:
+            if free:
+                self._device.release()
 
 
 @dataclasses.dataclass
@@ -157,6 +236,11 @@ class Job:
                 seen = self._version
             yield self.snapshot()
             time.sleep(interval)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Waits up to `timeout_s` for the work to end; returns whether it did."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
 
     def result(self):
         """The work's return value once `updates()` ended; re-raises what the work raised."""
