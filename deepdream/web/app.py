@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 import weakref
@@ -54,6 +55,8 @@ from deepdream.web.jobs import DeviceTurns, Job, Limits, Progress, layer_spec, p
 from inception_keras.files import atomic_path, file_sha256
 
 MAX_GALLERY_CELLS = 16
+# The longest a stopping server waits for Gradio to close before it removes its folders and ends.
+CLOSE_TIMEOUT_S = 15
 # Outputs and Gradio's cached copies are removed after an hour (checked every ten minutes).
 OUTPUT_MAX_AGE_S = 3600
 CACHE_CHECK_S = 600
@@ -672,7 +675,11 @@ def launch(config: ServerConfig, block: bool = True, quiet: bool = False):
             while demo.is_running:
                 time.sleep(0.2)
         finally:
-            demo.close(verbose=not quiet)
+            # Gradio's close can wait on a connection a visitor abandoned: bounded, so a stop always ends.
+            closing = threading.Thread(target=demo.close, kwargs=dict(verbose=not quiet), daemon=True,
+                                       name="deepdream-close")
+            closing.start()
+            closing.join(CLOSE_TIMEOUT_S)
             dreams.close()  # again, in case the server's own end was cut short
     return demo
 
