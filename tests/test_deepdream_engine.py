@@ -153,6 +153,7 @@ def test_layer_spec_accepts_weights_lists_and_aliases():
     assert [t.layer for t in dreamer.terms] == ["mixed4", "mixed5", "mixed3"]
 
 
+@pytest.mark.slow  # ~11 s: bfloat16 on a CPU
 def test_bfloat16_dreams_as_strongly_as_float32(trained_weights_path, grace_hopper):
     from inception_keras.images import resize_image
 

@@ -82,6 +82,7 @@ def test_predict_with_an_onnx_or_litert_model_imports_neither_tensorflow_nor_ker
                                np.array([row[2::2] for row in keras_rows[1:]], float), atol=1e-4)
 
 
+@pytest.mark.slow  # ~12 s: 1000 images
 def test_predict_writes_a_row_per_readable_image_and_names_the_broken_one(tiny_models, tmp_path, capsys):
     folder = tmp_path / "many"
     rng = np.random.RandomState(0)
