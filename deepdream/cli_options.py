@@ -118,17 +118,9 @@ def apply_recorded(args, recorded) -> None:
     from deepdream.settings import channel_text
 
     args.layer = [recorded.engine.layers]
-    args.channel = None if recorded.engine.channel is None else recorded.engine.channel
-    if recorded.channels:
-        args.channel = channel_flag(channel_text(recorded.channels))
-    for options in (recorded.dream, recorded.engine, recorded.extra):
-        if options is None:
-            continue
-        for field in dataclasses.fields(options):
-            if field.name in ("layers", "channel", "guide", "weights", "channels") or not field.metadata["recorded"]:
-                continue
-            value = getattr(options, field.name)
-            setattr(args, DESTS.get(field.name, field.name), (not value) if field.name == "flow" else value)
+    args.channel = channel_flag(channel_text(recorded.channels)) if recorded.channels else recorded.engine.channel
+    for field, value in recorded.repeated_fields():
+        setattr(args, DESTS.get(field.name, field.name), (not value) if field.name == "flow" else value)
     if recorded.mode != "render":
         args.param, args.noise = "pixel", None
 
@@ -188,6 +180,21 @@ def hooks(args, kind: str):
 
     bar = progress_bar(args, kind)
     return Hooks(on_progress=bar, on_message=None if args.quiet else say), bar
+
+
+def run_job(args, kind: str, job, output) -> int:
+    """Runs `job(hooks)` with a progress bar of `kind` (`progress_bar`), then says where `output` was written."""
+    from inception_keras.cli_support import EXIT_OK
+
+    job_hooks, bar = hooks(args, kind)
+    try:
+        job(job_hooks)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        say(f"wrote {output}")
+    return EXIT_OK
 
 
 def say(text: str) -> None:

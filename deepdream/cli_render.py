@@ -13,7 +13,6 @@ from pathlib import Path
 from deepdream import cli_options
 from deepdream.channels import ChannelList
 from deepdream.options import RENDER_LAYER, RenderOptions
-from inception_keras.cli_support import EXIT_OK
 
 
 def add_arguments(parser) -> None:
@@ -41,18 +40,9 @@ def run(args) -> int:
     render = cli_options.render_options(args)
     engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
     output = Path(args.output) if args.output else Path(default_name(args.layer, render, engine.channel))
-    hooks, bar = cli_options.hooks(args, "channels" if render.channels else "renders")
-    try:
-        if render.channels:
-            jobs.render_gallery(output, engine, dream, render, hooks=hooks)
-        else:
-            jobs.render(output, engine, dream, render, hooks=hooks)
-    finally:
-        if bar is not None:
-            bar.close()
-    if not args.quiet:
-        cli_options.say(f"wrote {output}")
-    return EXIT_OK
+    job = jobs.render_gallery if render.channels else jobs.render
+    return cli_options.run_job(args, "channels" if render.channels else "renders",
+                               lambda hooks: job(output, engine, dream, render, hooks=hooks), output)
 
 
 def default_name(layers: list[str] | None, render: RenderOptions, channel: int | None) -> str:

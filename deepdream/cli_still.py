@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from deepdream import cli_options
-from inception_keras.cli_support import EXIT_OK
 
 
 def add_arguments(parser) -> None:
@@ -27,12 +26,5 @@ def run(args) -> int:
     engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
     source = Path(args.inputs[0])
     output = Path(args.output) if args.output else Path(f"{source.stem}_dream{source.suffix or '.png'}")
-    hooks, bar = cli_options.hooks(args, "steps")
-    try:
-        jobs.dream_still(source, output, engine, dream, hooks=hooks)
-    finally:
-        if bar is not None:
-            bar.close()
-    if not args.quiet:
-        cli_options.say(f"wrote {output}")
-    return EXIT_OK
+    return cli_options.run_job(args, "steps", lambda hooks: jobs.dream_still(source, output, engine, dream,
+                                                                             hooks=hooks), output)

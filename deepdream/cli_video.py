@@ -14,7 +14,6 @@ from pathlib import Path
 
 from deepdream import cli_options
 from deepdream.options import VideoOptions, ZoomOptions
-from inception_keras.cli_support import EXIT_OK
 
 
 def add_arguments(parser) -> None:
@@ -48,15 +47,6 @@ def run(args) -> int:
     tag, suffix = ("_zoom", ".mp4") if zoom else ("_dream", source.suffix)
     suffix = suffix if suffix.lower() in OUTPUT_SUFFIXES else ".mp4"
     output = Path(args.output) if args.output else Path(f"{source.stem}{tag}{suffix}")
-    hooks, bar = cli_options.hooks(args, "frames")
-    try:
-        if zoom:
-            jobs.dream_zoom(source, output, engine, dream, zoom, hooks=hooks)
-        else:
-            jobs.dream_video(source, output, engine, dream, video, hooks=hooks)
-    finally:
-        if bar is not None:
-            bar.close()
-    if not args.quiet:
-        cli_options.say(f"wrote {output}")
-    return EXIT_OK
+    job = jobs.dream_zoom if zoom else jobs.dream_video
+    return cli_options.run_job(args, "frames", lambda hooks: job(source, output, engine, dream, zoom or video,
+                                                                 hooks=hooks), output)

@@ -68,6 +68,13 @@ class Recorded:
     channels: tuple[int, ...] | None
     settings: dict
 
+    def repeated_fields(self):
+        """Yields `(field, value)` of every recorded option a repeat sets, but the layers, channel, guide and weights."""
+        for options in (self.dream, self.engine, self.extra):
+            for field in dataclasses.fields(options) if options is not None else ():
+                if field.metadata["recorded"] and field.name not in ("layers", "channel", "guide", "weights"):
+                    yield field, getattr(options, field.name)
+
 
 def build(mode: str, engine: EngineOptions, dream: DreamOptions, precision: str, extra=None) -> dict:
     """The settings of a run, from its options.
@@ -268,17 +275,12 @@ def command_line(settings: dict, input_name: str = "photo.jpg", output: str | No
         words += ["--channel", str(channel)]
     if settings.get("guide_sha256"):
         words += ["--guide", "GUIDE"]
-    for options in (recorded.dream, recorded.engine, recorded.extra):
-        if options is None:
-            continue
-        for field in dataclasses.fields(options):
-            if field.name in ("layers", "channel", "guide", "weights", "channels") or not field.metadata["recorded"]:
-                continue
-            value, flag = getattr(options, field.name), flag_name(field)
-            if isinstance(value, bool):
-                words += [flag] if value != field.default else []
-            elif value is not None:
-                words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    for field, value in recorded.repeated_fields():
+        flag = flag_name(field)
+        if isinstance(value, bool):
+            words += [flag] if value != field.default else []
+        elif value is not None:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     weights = settings.get("weights")
     words += ["--weights", "WEIGHTS" if weights not in ("imagenet", "none", None) else str(weights or "none")]
     if output:
