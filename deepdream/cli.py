@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_option_flags(parser, EngineOptions)
     add_option_flags(parser, DreamOptions)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="how reports printed instead of a dream (--list-shots, --top-channels, --plan) are "
+                             "written: lines for people, or JSON")
     parser.add_argument("--settings-from", metavar="FILE",
                         help="repeat the settings recorded in a dream's image or video (layers, channel, "
                              "octaves, steps, step size, jitter, seed, precision, ...)")
