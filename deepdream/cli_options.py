@@ -26,9 +26,10 @@ from deepdream.options import (
     flag_name,
 )
 
-# Fields whose flag keeps another attribute: --layer appends, --no-flow stores its negation, --zoom-frames
-# names a zoom's frames.
-DESTS = {"layers": "layer", "flow": "no_flow", "frames": "zoom_frames"}
+# Fields whose flag keeps another attribute: --layer appends, --no-flow and --no-shots store their negation,
+# --zoom-frames names a zoom's frames.
+DESTS = {"layers": "layer", "flow": "no_flow", "shots": "no_shots", "frames": "zoom_frames"}
+NEGATED = frozenset({"flow", "shots"})
 # Parsers of flags whose text is not a plain number or word.
 FLAG_TYPES = {"channel": channel_flag}
 
@@ -120,7 +121,7 @@ def apply_recorded(args, recorded) -> None:
     args.layer = [recorded.engine.layers]
     args.channel = channel_flag(channel_text(recorded.channels)) if recorded.channels else recorded.engine.channel
     for field, value in recorded.repeated_fields():
-        setattr(args, DESTS.get(field.name, field.name), (not value) if field.name == "flow" else value)
+        setattr(args, DESTS.get(field.name, field.name), (not value) if field.name in NEGATED else value)
     if recorded.mode != "render":
         args.param, args.noise = "pixel", None
 
@@ -210,7 +211,7 @@ def _fields_from(args, cls, skip: tuple[str, ...] = ()) -> dict:
         if field.name in skip or not hasattr(args, dest):
             continue
         value = getattr(args, dest)
-        values[field.name] = (not value) if field.name == "flow" else value
+        values[field.name] = (not value) if field.name in NEGATED else value
     return values
 
 

@@ -1,4 +1,7 @@
-"""`python -m deepdream INPUTS... --output-dir DIR --ray ADDRESS --workers N`: the batch mode on a Ray cluster."""
+"""`python -m deepdream INPUTS... --output-dir DIR --ray ADDRESS --workers N`: the batch mode on a Ray cluster.
+
+A video input with `--ray` is the video mode's (`cli_video`): its shots are dreamed on the cluster.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,17 @@ from deepdream import cli_batch, cli_options
 
 def add_arguments(parser) -> None:
     """Adds the Ray flags."""
-    parser.add_argument("--ray", metavar="ADDRESS", help="dream the batch on this Ray cluster ('local' starts one)")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="dream the batch (or a video's shots) on this Ray cluster ('local' starts one)")
     parser.add_argument("--workers", type=int, default=2, help="Ray actors, each with one model")
     parser.add_argument("--gpus-per-worker", type=float, default=0, help="GPUs reserved per Ray actor")
 
 
 def applies(args) -> bool:
-    """`--ray` given."""
-    return args.ray is not None
+    """`--ray` given, and the inputs are not a video (a video's shots go to `cli_video`)."""
+    from deepdream import cli_video
+
+    return args.ray is not None and not cli_video.applies(args)
 
 
 def run(args) -> int:

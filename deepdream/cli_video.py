@@ -6,6 +6,11 @@ A video is decoded, dreamed and encoded frame by frame
 folder beside the output (`deepdream.frame_store`), so an interrupted job
 continues with `--resume`; the output appears, atomically, only when every
 frame is in it.
+
+The dream restarts at each hard cut; `--list-shots` prints the shots
+(`START END`, or JSON with `--format json`) instead of dreaming, and
+`--ray ADDRESS --workers N` dreams the shots in parallel on a Ray cluster
+(`deepdream.video_ray.dream_video_on_ray`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ def add_arguments(parser) -> None:
     group = parser.add_argument_group("video and zoom animations")
     cli_options.add_option_flags(group, VideoOptions)
     cli_options.add_option_flags(group, ZoomOptions, defaults={"frames": None})
+    group.add_argument("--list-shots", action="store_true",
+                       help="print the clip's shots, START END frame numbers (0-based, inclusive), and exit")
+    group.add_argument("--verbose", action="store_true", help="also print each shot's start and end")
 
 
 def applies(args) -> bool:
@@ -44,9 +52,44 @@ def run(args) -> int:
         cli_options.video_options(args)
     zoom = cli_options.zoom_options(args) if args.zoom_frames is not None else None
     source = Path(args.inputs[0])
+    if args.list_shots:
+        if zoom:
+            raise ValueError("--list-shots lists a video's shots; a zoom animation has none.")
+        return _print_shots(jobs.list_shots(source, engine, video), args.format)
     tag, suffix = ("_zoom", ".mp4") if zoom else ("_dream", source.suffix)
     suffix = suffix if suffix.lower() in OUTPUT_SUFFIXES else ".mp4"
     output = Path(args.output) if args.output else Path(f"{source.stem}{tag}{suffix}")
-    job = jobs.dream_zoom if zoom else jobs.dream_video
-    return cli_options.run_job(args, "frames", lambda hooks: job(source, output, engine, dream, zoom or video,
-                                                                 hooks=hooks), output)
+    if zoom:
+        return cli_options.run_job(args, "frames", lambda hooks: jobs.dream_zoom(source, output, engine, dream, zoom,
+                                                                                 hooks=hooks), output)
+    on_shot = _say_shot if args.verbose and not args.quiet else None
+    if args.ray is not None:
+        from deepdream.distributed import import_ray
+        from deepdream.video_ray import dream_video_on_ray
+
+        import_ray()  # before any work: says how to install it
+        return cli_options.run_job(args, "frames", lambda hooks: dream_video_on_ray(
+            source, output, engine, dream, video, address=args.ray, workers=args.workers,
+            gpus_per_worker=args.gpus_per_worker, hooks=hooks, on_shot=on_shot), output)
+    return cli_options.run_job(args, "frames", lambda hooks: jobs.dream_video(source, output, engine, dream, video,
+                                                                              hooks=hooks, on_shot=on_shot), output)
+
+
+def _print_shots(shots: list[tuple[int, int]], form: str) -> int:
+    import json
+
+    from inception_keras.cli_support import EXIT_OK
+
+    if form == "json":
+        print(json.dumps([{"start": start, "end": end} for start, end in shots]))
+    else:
+        for start, end in shots:
+            print(start, end)
+    return EXIT_OK
+
+
+def _say_shot(start: int, frame: int, finished: bool) -> None:
+    if finished:
+        cli_options.say(f"shot {start}-{frame} finished")
+    else:
+        cli_options.say(f"shot {start}: dreaming from frame {frame}")

@@ -76,6 +76,12 @@ class FrameStore:
             count += 1
         return count
 
+    def finished_frames(self) -> set[int]:
+        """The indices of every finished frame (a clip's shots finish out of order)."""
+        prefix, suffix = FRAME_NAME.split("{")[0], FRAME_NAME.rsplit("}")[-1]
+        return {int(path.name[len(prefix):-len(suffix)]) for path in self.folder.glob(prefix + "*" + suffix)
+                if path.name[len(prefix):-len(suffix)].isdigit()}
+
     def save(self, index: int, frame: np.ndarray) -> None:
         """Stores finished frame `index` (uint8 RGB) atomically."""
         with atomic_path(self.folder / FRAME_NAME.format(index)) as temp_path:

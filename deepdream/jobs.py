@@ -23,7 +23,7 @@ import signal
 import threading
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator
 
 import numpy as np
 
@@ -213,65 +213,75 @@ def dream_file(dreamer, source: Path, output: Path, dream: DreamOptions, max_sid
 
 
 def dream_video(source, output, engine: EngineOptions, dream: DreamOptions, video: VideoOptions, *,
-                dreamer=None, hooks: Hooks = NO_HOOKS, even_sides: bool = False) -> Path:
-    """Dreams the clip `source` into `output` frame by frame, resumably; returns `output`.
+                dreamer=None, hooks: Hooks = NO_HOOKS, even_sides: bool = False,
+                on_shot: Callable[[int, int, int], None] | None = None) -> Path:
+    """Dreams the clip `source` into `output` shot by shot, frame by frame, resumably; returns `output`.
 
-    Decoding, resizing and the optical flow of the next frames run on a
-    reader thread ahead of the dream; storing and encoding on a writer
-    thread behind it. Each finished frame is kept in `<output>.frames/`, so
-    an interrupted job continues with `video.resume`; the output appears,
-    atomically, only when every frame is in it, and the work folder is then
-    removed. The audio is copied, never re-encoded.
+    The dream restarts at each hard cut (`deepdream.shots`, found on the
+    frames as they are decoded), unless `video.shots` is off; each shot is
+    dreamed by `deepdream.video_dream.dream_shot`, the function each Ray
+    actor calls (`dream_video_on_ray`). Decoding, cut finding and the optical
+    flow of the next frames run on a reader thread ahead of the dream;
+    storing and encoding on a writer thread behind it. Each finished frame is
+    kept in `<output>.frames/`, so an interrupted job continues with
+    `video.resume`; the output appears, atomically, only when every frame is
+    in it, and the work folder is then removed. The audio is copied, never
+    re-encoded.
 
     Args:
         even_sides: crop an odd last row or column (what a browser's player
             needs). Defaults to `False`.
+        on_shot: called as `on_shot(start, first, False)` when the shot
+            that starts at frame `start` is dreamed from frame `first` on
+            (its first unfinished one), and as `on_shot(start, end, True)`
+            when it is finished. Defaults to `None`.
     """
-    from deepdream.pipelining import read_ahead
-    from deepdream.video_dream import FrameDreamer, frames_with_flows
-    from deepdream.video_io import H264_SUFFIXES, probe_video, read_video
+    from deepdream.video_dream import FrameDreamer, dream_shot
 
     source, output = Path(source), Path(output)
     check_video_output(source, output, engine.guide)
-    info = probe_video(source)
-    count = min(info.frame_count, video.max_frames or info.frame_count)
+    info, count = probe_clip(source, video)
     dreamer = dreamer or build_engine(engine)
-    frames_dreamer = FrameDreamer(dreamer, dream.engine_kwargs(), frame_steps=video.frame_steps, blend=video.blend,
-                                  flow=video.flow, flow_preset=video.flow_preset)
-    store, finished = _open_store(output, _resume_key(source, "video", count, engine, dream, video), video.resume,
-                                  hooks)
-    frames = (fit_max_side(frame, engine.max_side) for frame in read_video(source, count))
-    if even_sides:
-        frames = (frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2] for frame in frames)
-    if video.flow:
-        frames = frames_with_flows(frames, video.flow_preset, first=max(1, finished))
-    else:
-        frames = ((frame, None) for frame in frames)
+    frames_dreamer = FrameDreamer.from_options(dreamer, dream, video)
+    store, finished = open_video_store(output, source, count, engine, dream, video, hooks)
 
-    def dream_or_load(index: int, entry: tuple) -> np.ndarray:
-        frame, flows = entry
-        if index >= finished:
-            dreamed = frames_dreamer.dream(frame, flows)
-            return keep_colors(dreamed, frame) if dream.original_colors else dreamed
-        dreamed = store.load(index)
-        if index in (0, finished - 1):  # the first frame sets the level held, the last carries on
-            frames_dreamer.restore(frame, dreamed)
-        return dreamed
+    def shots_dreamed(tagged) -> Iterator[tuple[int, np.ndarray]]:
+        for start, group in itertools.groupby(tagged, key=lambda item: item[0]):
+            done = finished_in_a_row(finished, start, count)
+            last = start
+            for last, dreamed in dream_shot(frames_dreamer, (frame for _, frame in group), start, done,
+                                            store.load, dream.original_colors):
+                if last == start + done and on_shot is not None:
+                    on_shot(start, last, False)
+                yield last, store.load(last) if dreamed is None else dreamed
+            if on_shot is not None and last >= start + done:
+                on_shot(start, last, True)
 
-    fps = Fraction(video.fps).limit_denominator(1001) if video.fps else info.fps
-    times = None
-    if info.variable_rate(count):
-        if video.fps is None and output.suffix.lower() in H264_SUFFIXES:
-            times = info.frame_times[:count]  # each frame keeps its time stamp, so the audio stays in sync
-        else:
-            hooks.message(f"{source.name} has a variable frame rate; {output.name} re-times it to a constant "
-                          f"{float(fps):g} fps, moving frames by up to {info.retiming_error(fps, count):.3f} s")
+    fps, times = output_timing(source, output, info, video, count, hooks)
     recorded = settings.build("video", engine, dream, dreamer.precision, video)
-    with contextlib.closing(read_ahead(frames)) as ahead:
-        _write_frames(output, store, finished, count, fps, _indexed(dream_or_load, ahead), recorded, video.crf,
-                      hooks, audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count,
+    with contextlib.closing(tagged_frames(source, count, engine, video, even_sides)) as tagged:
+        write_frames(output, store, finished, count, fps, shots_dreamed(tagged), recorded, video.crf, hooks,
+                      audio_from=source if info.has_audio else None, trim_audio=count < info.frame_count,
                       times=times)
     return output
+
+
+def list_shots(source, engine: EngineOptions, video: VideoOptions) -> list[tuple[int, int]]:
+    """The shots of the clip `source` a video job dreams, `(start, end)` frame numbers (0-based, inclusive).
+
+    The frames are decoded once and nothing is dreamed; `video.max_frames`,
+    `video.max_shot_frames` and `engine.max_side` apply as in the job.
+
+    Raises:
+        ValueError: the clip is missing, not a video or broken.
+    """
+    from deepdream.shots import shot_ranges
+
+    source = Path(source)
+    _, count = probe_clip(source, video)
+    with contextlib.closing(tagged_frames(source, count, engine, video)) as tagged:
+        starts = [start for start, _ in tagged]
+    return shot_ranges(starts, len(starts))
 
 
 def dream_zoom(source, output, engine: EngineOptions, dream: DreamOptions, zoom: ZoomOptions, *, dreamer=None,
@@ -292,7 +302,7 @@ def dream_zoom(source, output, engine: EngineOptions, dream: DreamOptions, zoom:
                              zoom.frame_steps, previous=previous)
     frames = itertools.chain((store.load(index) for index in range(finished)), new_frames)
     recorded = settings.build("zoom", engine, dream, dreamer.precision, zoom)
-    _write_frames(output, store, finished, zoom.frames, Fraction(zoom.fps).limit_denominator(1001),
+    write_frames(output, store, range(finished), zoom.frames, Fraction(zoom.fps).limit_denominator(1001),
                   _indexed(lambda index, frame: frame, frames), recorded, zoom.crf, hooks)
     return output
 
@@ -373,6 +383,66 @@ def _resume_key(source: Path, mode: str, frames: int, engine: EngineOptions, dre
                    frames=frames)}
 
 
+def probe_clip(source: Path, video: VideoOptions):
+    """`(info, count)`: the clip's `VideoInfo` and how many of its frames the job takes."""
+    from deepdream.video_io import probe_video
+
+    info = probe_video(source)
+    return info, min(info.frame_count, video.max_frames or info.frame_count)
+
+
+def tagged_frames(source: Path, count: int, engine: EngineOptions, video: VideoOptions,
+                   even_sides: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+    """`(shot_start, frame)` of the first `count` frames, sized as the job dreams them (`deepdream.shots.tag_shots`)."""
+    from deepdream.shots import tag_shots
+    from deepdream.video_io import read_video
+
+    decoded = read_video(source, count)
+    try:
+        frames = (fit_max_side(frame, engine.max_side) for frame in decoded)
+        if even_sides:
+            frames = (frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2] for frame in frames)
+        yield from tag_shots(frames, video.shot_threshold, video.max_shot_frames, enabled=video.shots)
+    finally:
+        decoded.close()
+
+
+def output_timing(source: Path, output: Path, info, video: VideoOptions, count: int, hooks: Hooks):
+    """`(fps, times)` of the output: the input's rate (or `video.fps`), and each frame's time for a variable rate."""
+    from deepdream.video_io import H264_SUFFIXES
+
+    fps = Fraction(video.fps).limit_denominator(1001) if video.fps else info.fps
+    times = None
+    if info.variable_rate(count):
+        if video.fps is None and output.suffix.lower() in H264_SUFFIXES:
+            times = info.frame_times[:count]  # each frame keeps its time stamp, so the audio stays in sync
+        else:
+            hooks.message(f"{source.name} has a variable frame rate; {output.name} re-times it to a constant "
+                          f"{float(fps):g} fps, moving frames by up to {info.retiming_error(fps, count):.3f} s")
+    return fps, times
+
+
+def open_video_store(output: Path, source: Path, count: int, engine: EngineOptions, dream: DreamOptions,
+                      video: VideoOptions, hooks: Hooks):
+    """`(store, finished)`: a video's frame store and the indices of its finished frames."""
+    from deepdream.frame_store import FrameStore
+
+    store = FrameStore(output, _resume_key(source, "video", count, engine, dream, video))
+    store.open(video.resume)
+    finished = store.finished_frames()
+    if finished:
+        hooks.message(f"resuming with {len(finished)} of {count} frames finished in {store.folder}")
+    return store, finished
+
+
+def finished_in_a_row(finished: Container[int], start: int, count: int) -> int:
+    """How many frames from `start` on are in `finished`, in a row (at most up to frame `count - 1`)."""
+    done = 0
+    while start + done < count and start + done in finished:
+        done += 1
+    return done
+
+
 def _open_store(output: Path, key: dict, resume: bool, hooks: Hooks):
     from deepdream.frame_store import FrameStore
 
@@ -383,7 +453,7 @@ def _open_store(output: Path, key: dict, resume: bool, hooks: Hooks):
     return store, finished
 
 
-def _write_frames(output: Path, store, finished: int, count: int, fps: Fraction,
+def write_frames(output: Path, store, finished: Container[int], count: int, fps: Fraction,
                   frames: Iterable[tuple[int, np.ndarray]], recorded: dict, crf: int, hooks: Hooks,
                   **audio) -> None:
     """Stores each newly dreamed frame, encodes all of them into `output` with the settings, then removes the store.
@@ -406,7 +476,7 @@ def _write_frames(output: Path, store, finished: int, count: int, fps: Fraction,
             if index == 0 and output.suffix.lower() in H264_SUFFIXES and (width % 2 or height % 2):
                 hooks.message(f"{width}x{height} has an odd side, so {output.name} is H.264 4:4:4 (yuv444p, which "
                               "some browsers and QuickTime do not play); .webp and .gif keep odd sides too")
-            if index >= finished:
+            if index not in finished:
                 store.save(index, frame)
             hooks.progress(index + 1, count, "frame", frame)
             yield frame

@@ -174,6 +174,12 @@ class VideoOptions(Checked):
                         flag="--no-flow")
     flow_preset: str = option("medium", "OpenCV DIS optical-flow preset: faster or more accurate motion",
                               choices=FLOW_PRESETS)
+    shots: bool = option(True, "restart the dream at each hard cut (--no-shots carries it across cuts)",
+                         flag="--no-shots")
+    shot_threshold: float = option(27.0, "cut detector threshold (PySceneDetect's content detector): lower "
+                                          "finds more cuts", above=0.0, most=255.0)
+    max_shot_frames: int | None = option(None, "split shots longer than N frames (the dream restarts there: a "
+                                               "jump); default no limit", least=1, most=10_000_000)
     max_frames: int | None = option(None, "dream only the first N frames (a preview)", least=1, most=10_000_000)
     crf: int = option(18, "H.264 quality of .mp4/.mov/.mkv outputs: 0 lossless .. 51 worst", least=0, most=51,
                       recorded=False)

@@ -29,12 +29,13 @@ import contextlib
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from keras import ops
 
 from deepdream import ascent, flow_ops
+from deepdream.colors import keep_colors
 from deepdream import flow as optical
 from deepdream.options import DreamOptions, VideoOptions
 from deepdream.pipelining import read_ahead
@@ -113,6 +114,16 @@ class FrameDreamer:
         self._remember(frame, pixels, dreamed)
         return ops.convert_to_numpy(_rounded(dreamed))
 
+    @classmethod
+    def from_options(cls, engine, dream: DreamOptions, video: VideoOptions) -> FrameDreamer:
+        """The frame dreamer a video job builds from its options (`deepdream.options`)."""
+        return cls(engine, dream.engine_kwargs(), frame_steps=video.frame_steps, blend=video.blend, flow=video.flow,
+                   flow_preset=video.flow_preset)
+
+    def start_over(self) -> None:
+        """Forgets the frames before: the next frame gets the full still dream, as a shot's first frame does."""
+        self.previous_frame = self.residual = self.level = None
+
     def restore(self, frame: np.ndarray, dreamed: np.ndarray) -> None:
         """Continues from a frame dreamed earlier (a resumed job): as if `dream(frame)` had given `dreamed`."""
         frame = np.asarray(frame)
@@ -162,6 +173,46 @@ def dream_frames(engine, frames: Iterable[np.ndarray], dream_options: dict | Non
     with contextlib.closing(read_ahead(frames_with_flows(frames, flow_preset))) as ahead:
         for frame, flows in ahead:
             yield dreamer.dream(frame, flows)
+
+
+def dream_shot(dreamer: FrameDreamer, frames: Iterable[np.ndarray], start: int, done: int = 0,
+               load: Callable[[int], np.ndarray] | None = None,
+               original_colors: bool = False) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Dreams one shot from its first frame; yields `(index, dream)` per frame, `(index, None)` for finished ones.
+
+    The unit of a video job, called alike by the local job
+    (`deepdream.jobs.dream_video`) and by each Ray actor
+    (`deepdream.video_ray`), so both dream the same frames. The dreamer
+    starts over at the shot's first frame (the full still dream); a shot
+    whose first `done` frames are finished continues after them, the level
+    and the carried residual restored from their stored dreams (`load`).
+    Frames are read, and their optical flows computed, on a reader thread
+    ahead of the dream.
+
+    Args:
+        dreamer: the `FrameDreamer` (reused from shot to shot).
+        frames: the shot's `(H, W, 3)` uint8 input frames, in order.
+        start: the clip's index of the shot's first frame.
+        done: frames of the shot already finished (in a row from its
+            first). Defaults to 0.
+        load: `load(index)` -> the stored dream of a finished frame; needed
+            for the first and last of the `done` frames. Defaults to `None`.
+        original_colors: keep each input frame's colours. Defaults to `False`.
+    """
+    dreamer.start_over()
+    if dreamer.flow:
+        entries = frames_with_flows(frames, dreamer.flow_preset, first=max(1, done))
+    else:
+        entries = ((frame, None) for frame in frames)
+    with contextlib.closing(read_ahead(entries)) as ahead:
+        for position, (frame, flows) in enumerate(ahead):
+            if position < done:
+                if position in (0, done - 1):  # the first sets the level held, the last carries on
+                    dreamer.restore(frame, load(start + position))
+                yield start + position, None
+                continue
+            dreamed = dreamer.dream(frame, flows)
+            yield start + position, keep_colors(dreamed, frame) if original_colors else dreamed
 
 
 def frames_with_flows(frames: Iterable[np.ndarray], preset: str = optical.DEFAULT_PRESET, first: int = 1,

@@ -350,3 +350,13 @@ def test_auth_keeps_strangers_out():
         assert session.post(f"{url}/login", data={"username": "ada", "password": "lovelace"},
                             timeout=10).status_code == 200
         assert session.get(f"{url}/config", timeout=10).status_code == 200
+
+
+def test_an_uploaded_clip_shows_its_shots(client, tmp_path):
+    import skimage.data
+    from video_clips import panning_shots, write_frames_clip
+
+    frames = panning_shots([skimage.data.rocket(), skimage.data.cat()], 3, 96, 80)  # a cut at frame 3
+    clip = write_frames_clip(tmp_path / "cut.mp4", frames)
+    table = client.predict(handle_file(str(clip)), MAX_FRAMES, api_name="/shots")
+    assert table["data"] == [[0, 2, 3], [3, 3, 1]]  # the first MAX_FRAMES frames, as the Video tab dreams them

@@ -102,3 +102,42 @@ def _encode_audio(container, sound, samples: np.ndarray) -> None:
         for packet in sound.encode(chunk):
             container.mux(packet)
     container.mux(sound.encode())
+
+
+def panning_shots(photos: list[np.ndarray], frames_per_shot: int, width: int, height: int) -> list[np.ndarray]:
+    """Frames of one shot per photo: a slow pan across it (1 pixel a frame), hard cuts between photos."""
+    from inception_keras.images import resize_image
+
+    frames = []
+    for photo in photos:
+        photo = np.repeat(photo[..., None], 3, axis=-1) if photo.ndim == 2 else photo[..., :3]
+        wide = resize_image(photo, height + frames_per_shot, width + frames_per_shot)
+        frames += [np.ascontiguousarray(wide[i: i + height, i: i + width])
+                   for i in range(frames_per_shot)]
+    return frames
+
+
+def write_frames_clip(path, frames: list[np.ndarray], fps: int = 12, audio: bool = True) -> Path:
+    """Writes `frames` to an H.264 clip (with an AAC tone as long as the video when `audio`)."""
+    path = Path(path)
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"crf": "12"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        sound = _audio_stream(container) if audio else None
+        for pixels in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        container.mux(stream.encode())
+        if sound is not None:
+            samples = int(AUDIO_RATE * len(frames) / fps)
+            _encode_audio(container, sound, 0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / AUDIO_RATE))
+    return path
+
+
+def audio_seconds(path) -> float:
+    """The duration of the first audio stream's packets, in seconds."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        packets = [p for p in container.demux(stream) if p.size]
+        return float(sum(p.duration for p in packets) * stream.time_base)

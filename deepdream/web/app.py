@@ -52,6 +52,7 @@ from deepdream.options import (
 )
 from deepdream.web.engines import DEFAULT_ENGINES_KEPT, EngineCache
 from deepdream.web.jobs import DeviceTurns, Job, Limits, Progress, layer_spec, prune_outputs
+from deepdream.web.shots import shot_rows, shot_table
 from inception_keras.files import atomic_path, file_sha256
 
 MAX_GALLERY_CELLS = 16
@@ -529,6 +530,7 @@ def build_app(config: ServerConfig):
                 with gr.Row():
                     with gr.Column(scale=1):
                         clip = gr.File(label="Clip", file_types=["video"], type="filepath", elem_id="clip")
+                        v_shots = shot_table(gr)
                         v_frames = gr.Slider(label="Frames (from the start)",
                                              **_control(VideoOptions, "max_frames", most=serve.max_frames),
                                              elem_id="v_frames")
@@ -610,6 +612,14 @@ def build_app(config: ServerConfig):
         cells.select(chosen_cell, [r_layer], [layers, layer_weights, channel, tabs], queue=False,
                      api_visibility="private").then(dream_photo, [photo, *controls], [shown, status, download, command],
                                           api_visibility="private", concurrency_id=DEVICE)
+        def list_clip_shots(path, frames):
+            if not path:
+                return []
+            with _visitor_errors(gr), _named_as_uploaded(path):
+                return shot_rows(path, dreams.limits, int(frames))
+
+        clip.upload(list_clip_shots, [clip, v_frames], v_shots, api_name="shots", concurrency_id=PREVIEW,
+                    concurrency_limit=1)
         video_button.click(dream_video, [clip, v_frames, v_frame_steps, *controls],
                            [v_status, v_video, v_download, v_command], api_name="video",
                            concurrency_id=DEVICE)
