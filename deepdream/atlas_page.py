@@ -66,7 +66,9 @@ function open_view(layer, c){
   view.classList.add('open');
 }
 document.getElementById('close').onclick = () => document.getElementById('view').classList.remove('open');
-document.addEventListener('keydown', e => { if (e.key === 'Escape') document.getElementById('view').classList.remove('open'); });
+document.addEventListener('keydown', e => {
+  if (e.key === 'Escape') document.getElementById('view').classList.remove('open');
+});
 window.addEventListener('hashchange', show);
 show();
 """

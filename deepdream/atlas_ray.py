@@ -76,7 +76,8 @@ def ray_render_groups(out, engine: EngineOptions, dream: DreamOptions, atlas: At
         if quiet:
             ray.data.DataContext.get_current().enable_progress_bars = False
             logging.getLogger("ray.data").setLevel(logging.ERROR)
-        rows = [{"layer": layer, "channels": ",".join(map(str, group))} for layer, groups in work.items() for group in groups]
+        rows = [{"layer": layer, "channels": ",".join(map(str, group))}
+                for layer, groups in work.items() for group in groups]
         done = ray.data.from_items(rows).map_batches(
             AtlasActor, fn_constructor_kwargs=dict(out=str(Path(out).resolve()), engine=engine, dream=dream,
                                                    atlas=atlas),

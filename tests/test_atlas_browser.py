@@ -1,4 +1,4 @@
-"""The atlas page opened from disk (`file://`) in Debian's Chromium: every image loads, no page error, a click opens it large."""
+"""The atlas page opened from disk (`file://`) in Chromium: every image loads, no page error, a click opens it large."""
 
 from __future__ import annotations
 
