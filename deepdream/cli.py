@@ -6,7 +6,8 @@ flags and runs from its own module:
 - one image (`cli_still`), many images or folders (`cli_batch`), a video or a
   zoom animation (`cli_video`), a render from noise or a channel gallery
   (`cli_render`), a batch on a Ray cluster (`cli_ray`), `--list-layers`
-  (`cli_layers`), the web page (`cli_serve`).
+  (`cli_layers`), the web page (`cli_serve`), a channel atlas (`cli_atlas`), a
+  photo's strongest channels (`cli_top_channels`).
 
 The shared flags are built from the fields of `deepdream.options`
 (`deepdream.cli_options`); each mode builds its options from the flags and
@@ -31,7 +32,8 @@ from inception_keras.cli_support import (
     run_command,
 )
 
-MODE_MODULES = ("cli_still", "cli_batch", "cli_video", "cli_render", "cli_ray", "cli_layers", "cli_serve")
+MODE_MODULES = ("cli_still", "cli_batch", "cli_video", "cli_render", "cli_ray", "cli_layers", "cli_serve", "cli_atlas",
+                "cli_top_channels")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -215,6 +215,11 @@ def _fields_from(args, cls, skip: tuple[str, ...] = ()) -> dict:
     return values
 
 
+def built_options(cls, **fields):
+    """`cls(**fields)`, with an invalid value reported under its flag's name (`flagged`)."""
+    return _built(cls, **fields)
+
+
 def _built(cls, **fields):
     try:
         return cls(**fields)

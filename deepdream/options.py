@@ -245,6 +245,56 @@ class RenderOptions(Checked):
         return dream.replace(**changes)
 
 
+# An atlas's layers: the `mixed*` block outputs, mixed0..mixed10 (10,048 channels in all).
+ATLAS_LAYERS = tuple(f"mixed{index}" for index in range(11))
+
+
+@dataclasses.dataclass(frozen=True)
+class AtlasOptions(Checked):
+    """A channel atlas (`deepdream.atlas.render_atlas`): one render per channel of each layer, and its page."""
+
+    layers: str = option(RENDER_LAYER, "atlas: layers to render, a comma list of mixed0..mixed10, or all",
+                         flag="--layer")
+    channels: str | None = option(None, "atlas: channels of each layer, e.g. 0-767 or 3,7,40-47 (default: all)")
+    size: int = option(128, "atlas: side of each render in pixels", least=MIN_SIDE, most=1024)
+    param: str = option("pixel", "atlas: what a render optimises (fft renders one channel at a time)",
+                        choices=PARAMETERIZATIONS)
+    batch: int = option(8, "atlas: channels rendered together as one batch", least=1, most=64)
+    photos: str | None = option(None, "atlas: a folder of photos; the page shows each channel's strongest ones",
+                                recorded=False)
+    top_photos: int = option(4, "atlas: photos shown per channel with --photos", least=1, most=32)
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.layer_names  # noqa: B018  checks the names
+        self.channel_numbers  # noqa: B018  checks the text
+
+    @property
+    def layer_names(self) -> list[str]:
+        """The layers, in network order, without repeats (`all`: mixed0..mixed10)."""
+        names = [name.strip().split(":")[0] for name in self.layers.split(",") if name.strip()]
+        if "all" in names:
+            return list(ATLAS_LAYERS)
+        unknown = [name for name in names if name not in ATLAS_LAYERS]
+        if unknown or not names:
+            raise ValueError(f"`layers` must be a comma list of mixed0..mixed10, or all. Received: "
+                             f"layers={self.layers!r}")
+        return [name for name in ATLAS_LAYERS if name in names]
+
+    @property
+    def channel_numbers(self) -> list[int] | None:
+        """The channels of `channels` in order, or `None` for every channel of each layer."""
+        if self.channels is None:
+            return None
+        from deepdream.channels import parse_channels
+
+        try:
+            return parse_channels(self.channels)
+        except ValueError:
+            raise ValueError(f"`channels` must be a number, a range or a comma list such as 0-767 or 3,7,40-47. "
+                             f"Received: channels={self.channels!r}") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class ServeOptions(Checked):
     """The web page's address and what a visitor may ask of it."""
@@ -259,6 +309,8 @@ class ServeOptions(Checked):
     max_upload_mb: float = option(20.0, "serve: largest upload, in megabytes", above=0.0, most=100_000.0)
     queue_size: int = option(8, "serve: jobs waiting at most; past it a visitor is told the server is busy",
                              least=1, most=10_000)
+    atlas: str | None = option(None, "serve: an atlas folder (python -m deepdream atlas): an Atlas tab, and the "
+                                     "thumbnails of a photo's top channels")
 
     def __post_init__(self):
         super().__post_init__()

@@ -50,6 +50,7 @@ from deepdream.options import (
     VideoOptions,
     ZoomOptions,
 )
+from deepdream.web import atlas_tab
 from deepdream.web.engines import DEFAULT_ENGINES_KEPT, EngineCache
 from deepdream.web.jobs import DeviceTurns, Job, Limits, Progress, layer_spec, prune_outputs
 from deepdream.web.shots import shot_rows, shot_table
@@ -492,6 +493,7 @@ def build_app(config: ServerConfig):
                     gr.Dataframe([[p.name, p.channels, p.stride, p.receptive_field] for p in points],
                                  headers=["layer", "channels", "stride", "receptive field (px)"],
                                  interactive=False)
+                atlas_panels = atlas_tab.build_panels(gr, serve.atlas)
             with gr.Tab("From noise", id="noise"):
                 with gr.Row():
                     with gr.Column(scale=1):
@@ -560,6 +562,8 @@ def build_app(config: ServerConfig):
                     live_dream = gr.Image(label="Live dream", interactive=False, height=400, elem_id="live_dream")
                 live_rate = gr.Markdown("", elem_id="live_rate")
                 live_state = gr.State(None)
+            if serve.atlas:
+                atlas_tab.build_atlas_tab(gr, atlas_panels, serve.atlas)
 
         controls = [layers, layer_weights, channel, guide, lapnorm, octaves, steps, step_size, jitter, seed, size,
                     original_colors]
@@ -620,6 +624,10 @@ def build_app(config: ServerConfig):
 
         clip.upload(list_clip_shots, [clip, v_frames], v_shots, api_name="shots", concurrency_id=PREVIEW,
                     concurrency_limit=1)
+        for chosen in atlas_tab.wire(gr, atlas_panels, dreams, serve.atlas, photo, [layers, layer_weights, channel, tabs],
+                                     DEVICE):
+            chosen.then(dream_photo, [photo, *controls], [shown, status, download, command], api_visibility="private",
+                        concurrency_id=DEVICE)
         video_button.click(dream_video, [clip, v_frames, v_frame_steps, *controls],
                            [v_status, v_video, v_download, v_command], api_name="video",
                            concurrency_id=DEVICE)
@@ -678,7 +686,8 @@ def launch(config: ServerConfig, block: bool = True, quiet: bool = False):
     demo.launch(server_name=serve.host, server_port=serve.port,
                 auth=password_check(*serve.credentials) if serve.credentials else None,
                 prevent_thread_lock=True, quiet=quiet, max_file_size=serve.max_upload_bytes,
-                allowed_paths=[str(dreams.output_dir)], show_error=True, ssr_mode=False, theme=theme,
+                allowed_paths=[str(dreams.output_dir), *filter(None, [serve.atlas])], show_error=True, ssr_mode=False,
+                theme=theme,
                 footer_links=[], app_kwargs=app_kwargs)
     if block:
         try:
