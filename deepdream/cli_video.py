@@ -34,7 +34,7 @@ def applies(args) -> bool:
 
 def run(args) -> int:
     """Dreams a video (or makes a zoom animation) into `-o`, frame by frame; exit 0 when written."""
-    from deepdream import jobs
+    from deepdream import jobs, plan
     from deepdream.video_io import OUTPUT_SUFFIXES
 
     if len(args.inputs) != 1:
@@ -48,5 +48,26 @@ def run(args) -> int:
     suffix = suffix if suffix.lower() in OUTPUT_SUFFIXES else ".mp4"
     output = Path(args.output) if args.output else Path(f"{source.stem}{tag}{suffix}")
     job = jobs.dream_zoom if zoom else jobs.dream_video
+    height, width, frames = frames_to_dream(source, video, zoom)
+    dreamer = jobs.build_engine(engine)
+    status = cli_options.planned(args, lambda timed: plan.plan_dream(
+        engine, dream, height, width, frames=frames, frame_steps=(zoom or video).frame_steps, dreamer=dreamer,
+        timed=timed, startup_seconds=plan.process_age_seconds()))
+    if status is not None:
+        return status
     return cli_options.run_job(args, "frames", lambda hooks: job(source, output, engine, dream, zoom or video,
-                                                                 hooks=hooks), output)
+                                                                 dreamer=dreamer, hooks=hooks), output)
+
+
+def frames_to_dream(source: Path, video: VideoOptions, zoom: ZoomOptions | None) -> tuple[int, int, int]:
+    """`(height, width, frames)` of the job: a zoom's still and frame count, or a video's first frames."""
+    from deepdream.video_io import probe_video
+    from inception_keras.images import image_size
+
+    if zoom is not None:
+        width, height = image_size(source)
+        return height, width, zoom.frames
+    if not source.is_file():
+        raise ValueError(f"Input not found: {source}")
+    info = probe_video(source)
+    return info.height, info.width, min(info.frame_count, video.max_frames or info.frame_count)

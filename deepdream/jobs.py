@@ -115,10 +115,16 @@ def fit_max_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
     """Downscales an `(H, W, 3)` uint8 image so no side exceeds `max_side`; unchanged when it fits or is `None`."""
     from inception_keras.images import resize_image
 
-    if not max_side or max(image.shape[:2]) <= max_side:
-        return image
-    scale = max_side / max(image.shape[:2])
-    return resize_image(image, max(2, round(image.shape[0] * scale)), max(2, round(image.shape[1] * scale)))
+    height, width = fitted_size(*image.shape[:2], max_side)
+    return image if (height, width) == image.shape[:2] else resize_image(image, height, width)
+
+
+def fitted_size(height: int, width: int, max_side: int | None) -> tuple[int, int]:
+    """`(height, width)` of an image of this size after `fit_max_side`."""
+    if not max_side or max(height, width) <= max_side:
+        return height, width
+    scale = max_side / max(height, width)
+    return max(2, round(height * scale)), max(2, round(width * scale))
 
 
 def dream_image(dreamer, image: np.ndarray, dream: DreamOptions, hooks: Hooks = NO_HOOKS) -> np.ndarray:
