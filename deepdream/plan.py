@@ -20,19 +20,21 @@ start-up where the caller passes it (the command line does).
 
     peak = resident now (interpreter, backend, the built network's weights)
            + ACTIVATION_FACTOR * activations of one piece * bytes per activation
-           + HOST_BYTES_PER_PIXEL * pixels of the full image (host tiled loop)
-             or DEVICE_BYTES_PER_PIXEL (the device loop, a whole image)
+           + bytes per image pixel * pixels of the full image: HOST_BYTES_PER_PIXEL for
+             the host tiled loop (HOST_BYTES_PER_PIXEL_OCTAVES with several octaves), or
+             DEVICE_BYTES_PER_PIXEL for the device loop (a whole image)
 
 where the activations of a piece are its pixels (times the images of a
 batch) times the network's activations per input pixel up to the deepest
 layer dreamed (`activations_per_pixel`: each layer's output size over the
 input's, summed; 210 through mixed5, 290 through mixed7), and the bytes
 per activation are the precision's (4, or 2 for bfloat16 and float16).
-The factor covers what the gradient keeps besides the forward activations
-(their gradients, the backend's workspace); it and the bytes per image
-pixel (the uint8 photo, the float32 image and gradient buffer, an octave's
-base and detail, the output) were measured on a CPU with TensorFlow
-(benchmarks/RESULTS.md, issue 22). On a GPU the activations live in the
+The factor is what the gradient holds at its peak per forward activation:
+measured at 0.6 on a CPU with TensorFlow (below 1: not every activation is
+alive at once); it and the bytes per image pixel (the uint8 photo, the
+float32 image and gradient buffer, an octave's base and detail, the
+output) were fitted to six dreams from 1024x768 to 3840x2160 and checked
+on others (benchmarks/RESULTS.md, issue 22). On a GPU the activations live in the
 device's memory instead: there the same activation term is what the device
 needs, untested until a GPU is lent (docs/backends-and-performance.md).
 """
@@ -53,9 +55,10 @@ import numpy as np
 from deepdream.options import DreamOptions, EngineOptions, RenderOptions
 
 # The memory model's constants (module docstring), measured on a CPU with TensorFlow.
-ACTIVATION_FACTOR = 3.0
-HOST_BYTES_PER_PIXEL = 40
-DEVICE_BYTES_PER_PIXEL = 60
+ACTIVATION_FACTOR = 0.6
+HOST_BYTES_PER_PIXEL = 20
+HOST_BYTES_PER_PIXEL_OCTAVES = 50  # the host loop with several octaves: an octave's detail and its resizing too
+DEVICE_BYTES_PER_PIXEL = 20
 # Frames a video holds besides the one dreamed: those read ahead, with their optical flows, and those written behind.
 VIDEO_FRAMES_IN_FLIGHT = 6
 VIDEO_BYTES_PER_FRAME_PIXEL = 3 + 8 + 12  # uint8 frame, float32 (dy, dx) flow, float32 carried dream
@@ -149,7 +152,7 @@ def plan_dream(engine: EngineOptions, dream: DreamOptions, height: int, width: i
     on_device = dreamer.runs_on_device(height, width)
     tiles = [dreamer.ascent.step_tiles(h, w, on_device) for h, w in shapes]
     pieces = [_piece_pixels(dreamer, h, w, n) for (h, w), n in zip(shapes, tiles)]
-    peak = _peak_bytes(dreamer, max(pieces), height * width, on_device)
+    peak = _peak_bytes(dreamer, max(pieces), height * width, on_device, len(shapes))
     if frames > 1:
         peak += VIDEO_FRAMES_IN_FLIGHT * VIDEO_BYTES_PER_FRAME_PIXEL * height * width
     seconds = None
@@ -198,7 +201,7 @@ def plan_render(engine: EngineOptions, dream: DreamOptions, render: RenderOption
         batch = min(batch, count) if on_device else 1
     tiles = [dreamer.ascent.step_tiles(h, w, on_device) for h, w in shapes]
     pieces = [_piece_pixels(dreamer, h, w, n) * batch for (h, w), n in zip(shapes, tiles)]
-    peak = _peak_bytes(dreamer, max(pieces), batch * height * width, on_device)
+    peak = _peak_bytes(dreamer, max(pieces), batch * height * width, on_device, len(shapes))
     seconds = None
     if timed:
         rates = calibration(dreamer, engine, cache_dir)
@@ -380,10 +383,12 @@ def _piece_pixels(dreamer, height: int, width: int, tiles: int) -> int:
     return height * width if tiles == 1 else dreamer.tile_size ** 2
 
 
-def _peak_bytes(dreamer, piece_pixels: int, image_pixels: int, on_device: bool) -> int:
+def _peak_bytes(dreamer, piece_pixels: int, image_pixels: int, on_device: bool, octaves: int) -> int:
+    """The memory model of the module docstring."""
     activation_bytes = (ACTIVATION_FACTOR * piece_pixels * activations_per_pixel(dreamer.extractor)
                         * PRECISION_BYTES[dreamer.precision])
-    per_pixel = DEVICE_BYTES_PER_PIXEL if on_device else HOST_BYTES_PER_PIXEL
+    per_pixel = DEVICE_BYTES_PER_PIXEL if on_device else (
+        HOST_BYTES_PER_PIXEL_OCTAVES if octaves > 1 else HOST_BYTES_PER_PIXEL)
     return int(resident_bytes() + activation_bytes + per_pixel * image_pixels)
 
 
