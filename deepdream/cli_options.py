@@ -221,6 +221,13 @@ def planned(args, make_plan) -> int | None:
     return None
 
 
+def check_no_plan(args, mode: str) -> None:
+    """Raises `ValueError` for `--plan` in a mode that has no plan yet (`mode` names it: "a batch", "serve")."""
+    if args.plan:
+        raise ValueError(f"--plan plans a still, a video, a zoom or a render from noise, not {mode}; drop --plan or "
+                         "give one INPUT.")
+
+
 def say(text: str) -> None:
     """Prints `deepdream: TEXT` on stderr."""
     print(f"deepdream: {text}", file=sys.stderr)

@@ -12,9 +12,11 @@ image after warm-up, giving a cost per call and per pixel
 (`seconds = call + pixel * pixels`). It is cached per backend, device,
 network (its layers, a guide, the weights file's path, size and date) and
 precision in a JSON file under `default_cache_dir()`, written atomically.
-A plan adds, over every octave (or frame) and step, each piece's
-(tile's or whole image's) calls; plus the compile, and the process's
-start-up where the caller passes it (the command line does).
+It also times the host loop's update of a step (`ascend_in_place`) per
+image pixel. A plan adds, over every octave (or frame) and step, each
+piece's (tile's or whole image's) calls and, on the host loop, the
+update; plus the compile, and the process's start-up where the caller
+passes it (the command line does).
 
 **Memory.** The peak resident memory of the process is modelled as
 
@@ -66,7 +68,9 @@ PRECISION_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 # The calibration's two square sides, and how many timed calls of each.
 CALIBRATION_SIDES = (160, 320)
 CALIBRATION_CALLS = 2
-CALIBRATION_VERSION = 1
+CALIBRATION_VERSION = 2
+# The side of the square image the host loop's update is timed on.
+HOST_CALIBRATION_SIDE = 1024
 CALIBRATION_FILE = "plan_calibration.json"
 
 
@@ -162,6 +166,9 @@ def plan_dream(engine: EngineOptions, dream: DreamOptions, height: int, width: i
         seconds = startup_seconds + rates["compile_seconds"] * _compiles(shapes, tiles, on_device)
         seconds += sum(_step_seconds(rates, c, p) for c, p in zip(calls, pieces))
         seconds += (frames - 1) * _step_seconds(rates, (frame_steps or 0) * tiles[-1], pieces[-1])
+        if not on_device:  # the host loop updates the image on the host after each step's gradient
+            host_steps = sum(dream.steps * h * w for h, w in shapes) + (frames - 1) * (frame_steps or 0) * height * width
+            seconds += rates["host_pixel_seconds"] * host_steps
     return Plan(tuple((w, h) for h, w in shapes), tuple(tiles), tuple(n > 1 for n in tiles), hardware.device_name(),
                 dreamer.precision, int(peak), seconds, frames, frame_steps if frames > 1 else None,
                 "device" if on_device else "host")
@@ -213,7 +220,7 @@ def plan_render(engine: EngineOptions, dream: DreamOptions, render: RenderOption
 
 
 def calibration(dreamer, engine: EngineOptions, cache_dir=None) -> dict:
-    """This device's cost of the engine's gradient: `{"call_seconds", "pixel_seconds", "compile_seconds"}`.
+    """This device's cost of the engine's gradient and of the host loop's update (`measure_gradient_cost`).
 
     Read from the cache when this backend, device, network and precision
     were timed before; else measured (a few seconds) and cached.
@@ -231,10 +238,12 @@ def calibration(dreamer, engine: EngineOptions, cache_dir=None) -> dict:
 
 
 def measure_gradient_cost(dreamer) -> dict:
-    """Times the engine's compiled gradient: its first call (the compile) and warm calls at two sizes.
+    """Times the engine's compiled gradient (its first call, the compile, and warm calls at two sizes) and the host update.
 
-    Returns `{"call_seconds", "pixel_seconds", "compile_seconds"}`: a call
-    on an image of P pixels takes `call_seconds + pixel_seconds * P`.
+    Returns `{"call_seconds", "pixel_seconds", "compile_seconds",
+    "host_pixel_seconds"}`: a call on an image of P pixels takes
+    `call_seconds + pixel_seconds * P`; the host loop's update of a step
+    `host_pixel_seconds` a pixel of the image.
     """
     import keras
 
@@ -255,7 +264,23 @@ def measure_gradient_cost(dreamer) -> dict:
     small, large = (side * side for side in CALIBRATION_SIDES)
     pixel = max((times[1] - times[0]) / (large - small), 1e-12)
     call = max(times[0] - pixel * small, 0.0)
-    return dict(call_seconds=call, pixel_seconds=pixel, compile_seconds=max(first - times[0], 0.0))
+    return dict(call_seconds=call, pixel_seconds=pixel, compile_seconds=max(first - times[0], 0.0),
+                host_pixel_seconds=_host_update_seconds() / HOST_CALIBRATION_SIDE**2)
+
+
+def _host_update_seconds() -> float:
+    """The host loop's update of a step (`ascend_in_place`) on a `HOST_CALIBRATION_SIDE` square, best of two."""
+    from deepdream.ascent_step import ascend_in_place
+
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-1, 1, (HOST_CALIBRATION_SIDE, HOST_CALIBRATION_SIDE, 3)).astype("float32")
+    gradient = rng.standard_normal(image.shape).astype("float32")
+    best = math.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        ascend_in_place(image, gradient, 0.01, False)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def calibration_key(dreamer, engine: EngineOptions) -> str:
