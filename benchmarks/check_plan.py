@@ -1,6 +1,7 @@
 """`--plan`'s estimates against the dream they plan: peak RSS, time, and the plan's own time.
 
     python benchmarks/check_plan.py --weights PATH [--cases 3840x2160:2:2,...] [--photo PATH]
+    python benchmarks/check_plan.py --weights PATH --atlas WORKERS
 
 Each case is `WxH:OCTAVES:STEPS[:LAYERS[:TILE[:PRECISION]]]`. For each, the
 photo (default: scikit-image's `coffee.png`) is resized to the size and
@@ -34,7 +35,12 @@ def main() -> int:
     parser.add_argument("--weights", required=True)
     parser.add_argument("--cases", default=DEFAULT_CASES, help="WxH:OCTAVES:STEPS[:LAYERS[:TILE[:PRECISION]]], ...")
     parser.add_argument("--photo", help="photo to resize (default: scikit-image's coffee.png)")
+    parser.add_argument("--atlas", type=int, metavar="WORKERS",
+                        help="instead: the plan of every channel of mixed0 to mixed10, 128-pixel pixel renders in "
+                             "galleries' batches, here and on WORKERS Ray workers like this machine")
     args = parser.parse_args()
+    if args.atlas:
+        return atlas_plan(args.weights, args.atlas)
 
     sys.path.insert(0, str(TREE))
     from inception_keras.images import load_image, resize_image, save_image
@@ -75,6 +81,31 @@ def main() -> int:
               f"| {usage.peak_rss_gib / estimate_gib:.2f} | {plan['seconds']:.0f} | {usage.wall_seconds:.0f} "
               f"| {usage.wall_seconds / plan['seconds']:.2f} | {plan_seconds:.1f} "
               f"| {plan_seconds / usage.wall_seconds:.2f} |", flush=True)
+    return 0
+
+
+def atlas_plan(weights: str, workers: int) -> int:
+    """Prints `plan_render`'s estimate for each layer's channels and the whole atlas (calibrating each layer)."""
+    sys.path.insert(0, str(TREE))
+    os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp())
+    from deepdream import jobs, plan
+    from deepdream.gallery import DEFAULT_GALLERY_BATCH
+    from deepdream.options import DreamOptions, EngineOptions, RenderOptions
+
+    print(f"| layer | channels | octaves | peak GiB | hours (batches of {DEFAULT_GALLERY_BATCH}) |")
+    print("|---|---|---|---|---|")
+    total = 0.0
+    for index in range(11):
+        engine = EngineOptions(layers=f"mixed{index}", weights=weights)
+        renderer = jobs.build_renderer(engine)
+        channels = renderer.channels()
+        planned = plan.plan_render(engine, DreamOptions(), RenderOptions(noise="128x128"), count=channels,
+                                   batch=DEFAULT_GALLERY_BATCH, renderer=renderer)
+        total += planned.seconds
+        print(f"| mixed{index} | {channels} | {planned.octaves} | {planned.peak_memory_bytes / GIB:.2f} "
+              f"| {planned.seconds / 3600:.2f} |", flush=True)
+    print(f"whole atlas: {total / 3600:.1f} h here; {total / 3600 / workers:.1f} h on {workers} Ray workers "
+          "like this machine (the channels split evenly; each worker's start-up aside)")
     return 0
 
 
