@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="how reports printed instead of a dream (--list-shots, --top-channels, --plan) are "
                              "written: lines for people, or JSON")
+    parser.add_argument("--plan", action="store_true",
+                        help="print the octave sizes, the tiles, the device and precision, and the estimated peak "
+                             "memory and time, then exit without dreaming or writing anything")
+    parser.add_argument("--force", action="store_true",
+                        help="dream even when the estimated peak memory exceeds the memory available")
     parser.add_argument("--settings-from", metavar="FILE",
                         help="repeat the settings recorded in a dream's image or video (layers, channel, "
                              "octaves, steps, step size, jitter, seed, precision, ...)")

@@ -40,6 +40,7 @@ def run(args) -> int:
     """Dreams every input into the output folder; exit 2 if any input failed."""
     from deepdream import jobs
 
+    cli_options.check_no_plan(args, "a batch")
     cli_options.check_gallery_flags(args)
     engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
     folder = output_dir(args)

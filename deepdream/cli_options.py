@@ -198,6 +198,37 @@ def run_job(args, kind: str, job, output) -> int:
     return EXIT_OK
 
 
+def planned(args, make_plan) -> int | None:
+    """`--plan` and the memory guard, before a mode dreams; `make_plan(timed)` is the job's `deepdream.plan` call.
+
+    With `--plan`, prints the plan (text, or JSON with `--format json`) and
+    returns 0: nothing is dreamed or written. Else, without `--force`,
+    raises `ValueError` (one line, exit 2) when the estimated peak memory
+    exceeds the memory available. Returns `None` where the dream goes on.
+    """
+    import json
+
+    from deepdream import plan as planning
+    from inception_keras.cli_support import EXIT_OK
+
+    if args.plan:
+        plan = make_plan(True)
+        print(json.dumps(plan.as_dict()) if args.format == "json" else plan.describe())
+        return EXIT_OK
+    if not args.force:
+        problem = planning.memory_problem(make_plan(False))
+        if problem:
+            raise ValueError(problem)
+    return None
+
+
+def check_no_plan(args, mode: str) -> None:
+    """Raises `ValueError` for `--plan` in a mode that has no plan yet (`mode` names it: "a batch", "serve")."""
+    if args.plan:
+        raise ValueError(f"--plan plans a still, a video, a zoom or a render from noise, not {mode}; drop --plan or "
+                         "give one INPUT.")
+
+
 def say(text: str) -> None:
     """Prints `deepdream: TEXT` on stderr."""
     print(f"deepdream: {text}", file=sys.stderr)

@@ -31,6 +31,7 @@ def run(args) -> int:
     from deepdream.distributed import dream_files_on_ray, import_ray
 
     ray = import_ray()  # before any work: says how to install it
+    cli_options.check_no_plan(args, "a batch on Ray")
     cli_options.check_gallery_flags(args)
     engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
     folder = cli_batch.output_dir(args)

@@ -27,7 +27,8 @@ def applies(args) -> bool:
 
 def run(args) -> int:
     """Renders one channel (or the layer) from noise, or a gallery of channels, and writes it."""
-    from deepdream import jobs
+    from deepdream import jobs, plan
+    from deepdream.gallery import DEFAULT_GALLERY_BATCH
 
     if args.noise is None:
         if isinstance(args.channel, ChannelList):
@@ -41,8 +42,15 @@ def run(args) -> int:
     engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
     output = Path(args.output) if args.output else Path(default_name(args.layer, render, engine.channel))
     job = jobs.render_gallery if render.channels else jobs.render
+    renderer = jobs.build_renderer(engine)
+    status = cli_options.planned(args, lambda timed: plan.plan_render(
+        engine, dream, render, batch=DEFAULT_GALLERY_BATCH if render.channels else 1, renderer=renderer, timed=timed,
+        startup_seconds=plan.process_age_seconds()))
+    if status is not None:
+        return status
     return cli_options.run_job(args, "channels" if render.channels else "renders",
-                               lambda hooks: job(output, engine, dream, render, hooks=hooks), output)
+                               lambda hooks: job(output, engine, dream, render, renderer=renderer, hooks=hooks),
+                               output)
 
 
 def default_name(layers: list[str] | None, render: RenderOptions, channel: int | None) -> str:

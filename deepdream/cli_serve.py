@@ -40,6 +40,7 @@ def run(args) -> int:
     """Starts the page and serves until Ctrl-C."""
     if len(args.inputs) > 1:
         raise ValueError(f"serve takes no INPUT; drop {args.inputs[1]}.")
+    cli_options.check_no_plan(args, "serve")
     serve = cli_options.serve_options(args)
     engine = cli_options.engine_options(args)
     with _own_upload_folder():  # before Gradio is imported: it reads GRADIO_TEMP_DIR

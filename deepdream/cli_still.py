@@ -20,11 +20,19 @@ def run(args) -> int:
     """Dreams on `args.inputs[0]` and writes `-o` or `<stem>_dream<suffix>`."""
     if not args.inputs:
         raise ValueError("no INPUT image given: python -m deepdream IMAGE (see --help)")
-    from deepdream import jobs
+    from deepdream import jobs, plan
+    from inception_keras.images import image_size
 
     cli_options.check_gallery_flags(args)
     engine, dream = cli_options.engine_options(args), cli_options.dream_options(args)
     source = Path(args.inputs[0])
     output = Path(args.output) if args.output else Path(f"{source.stem}_dream{source.suffix or '.png'}")
+    jobs.check_still_output(source, output, engine.guide)  # before the engine is built: a bad -o answers at once
+    width, height = image_size(source)
+    dreamer = jobs.build_engine(engine)
+    status = cli_options.planned(args, lambda timed: plan.plan_dream(
+        engine, dream, height, width, dreamer=dreamer, timed=timed, startup_seconds=plan.process_age_seconds()))
+    if status is not None:
+        return status
     return cli_options.run_job(args, "steps", lambda hooks: jobs.dream_still(source, output, engine, dream,
-                                                                             hooks=hooks), output)
+                                                                             dreamer=dreamer, hooks=hooks), output)

@@ -42,7 +42,7 @@ def applies(args) -> bool:
 
 def run(args) -> int:
     """Dreams a video (or makes a zoom animation) into `-o`, frame by frame; exit 0 when written."""
-    from deepdream import jobs
+    from deepdream import jobs, plan
     from deepdream.video_io import OUTPUT_SUFFIXES
 
     if len(args.inputs) != 1:
@@ -59,11 +59,22 @@ def run(args) -> int:
     tag, suffix = ("_zoom", ".mp4") if zoom else ("_dream", source.suffix)
     suffix = suffix if suffix.lower() in OUTPUT_SUFFIXES else ".mp4"
     output = Path(args.output) if args.output else Path(f"{source.stem}{tag}{suffix}")
+    jobs.check_video_output(source, output, engine.guide)  # before the engine is built: a bad -o answers at once
+    height, width, frames = frames_to_dream(source, video, zoom)
+    on_ray = zoom is None and args.ray is not None
+    # On Ray the workers build their own engines; the driver builds one only to plan.
+    dreamer = None if on_ray and not args.plan else jobs.build_engine(engine)
+    if not on_ray or args.plan:
+        status = cli_options.planned(args, lambda timed: plan.plan_dream(
+            engine, dream, height, width, frames=frames, frame_steps=(zoom or video).frame_steps, dreamer=dreamer,
+            timed=timed, startup_seconds=plan.process_age_seconds()))
+        if status is not None:
+            return status
     if zoom:
         return cli_options.run_job(args, "frames", lambda hooks: jobs.dream_zoom(source, output, engine, dream, zoom,
-                                                                                 hooks=hooks), output)
+                                                                                 dreamer=dreamer, hooks=hooks), output)
     on_shot = _say_shot if args.verbose and not args.quiet else None
-    if args.ray is not None:
+    if on_ray:
         from deepdream.distributed import import_ray
         from deepdream.video_ray import dream_video_on_ray
 
@@ -71,8 +82,22 @@ def run(args) -> int:
         return cli_options.run_job(args, "frames", lambda hooks: dream_video_on_ray(
             source, output, engine, dream, video, address=args.ray, workers=args.workers,
             gpus_per_worker=args.gpus_per_worker, hooks=hooks, on_shot=on_shot), output)
-    return cli_options.run_job(args, "frames", lambda hooks: jobs.dream_video(source, output, engine, dream, video,
-                                                                              hooks=hooks, on_shot=on_shot), output)
+    return cli_options.run_job(args, "frames", lambda hooks: jobs.dream_video(
+        source, output, engine, dream, video, dreamer=dreamer, hooks=hooks, on_shot=on_shot), output)
+
+
+def frames_to_dream(source: Path, video: VideoOptions, zoom: ZoomOptions | None) -> tuple[int, int, int]:
+    """`(height, width, frames)` of the job: a zoom's still and frame count, or a video's first frames."""
+    from deepdream.video_io import probe_video
+    from inception_keras.images import image_size
+
+    if zoom is not None:
+        width, height = image_size(source)
+        return height, width, zoom.frames
+    if not source.is_file():
+        raise ValueError(f"Input not found: {source}")
+    info = probe_video(source)
+    return info.height, info.width, min(info.frame_count, video.max_frames or info.frame_count)
 
 
 def _print_shots(shots: list[tuple[int, int]], form: str) -> int:

@@ -112,6 +112,43 @@ def default_device_tiles() -> bool:
     return has_gpu()
 
 
+def device_name() -> str:
+    """The device the network runs on, for people: `"GPU: NVIDIA H100 80GB HBM3"` or `"CPU: AMD EPYC"`."""
+    device = _first_gpu()
+    if device is None:
+        return f"CPU: {cpu_model_name()}"
+    import keras
+
+    if keras.backend.backend() == "jax":
+        return f"GPU: {getattr(device, 'device_kind', 'unknown')}"
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    import tensorflow as tf
+
+    return f"GPU: {tf.config.experimental.get_device_details(device).get('device_name', 'unknown')}"
+
+
+def cpu_model_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (as `lscpu` shows it), else the platform's processor."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def gpu_memory_bytes() -> int | None:
+    """The memory of the first GPU the Keras backend uses (its JAX limit where JAX reports one), or `None`."""
+    device = _first_gpu()
+    return None if device is None else _gpu_memory(device)
+
+
 def has_gpu() -> bool:
     """Whether the Keras backend runs on a GPU."""
     return _first_gpu() is not None

@@ -115,10 +115,16 @@ def fit_max_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
     """Downscales an `(H, W, 3)` uint8 image so no side exceeds `max_side`; unchanged when it fits or is `None`."""
     from inception_keras.images import resize_image
 
-    if not max_side or max(image.shape[:2]) <= max_side:
-        return image
-    scale = max_side / max(image.shape[:2])
-    return resize_image(image, max(2, round(image.shape[0] * scale)), max(2, round(image.shape[1] * scale)))
+    height, width = fitted_size(*image.shape[:2], max_side)
+    return image if (height, width) == image.shape[:2] else resize_image(image, height, width)
+
+
+def fitted_size(height: int, width: int, max_side: int | None) -> tuple[int, int]:
+    """`(height, width)` of an image of this size after `fit_max_side`."""
+    if not max_side or max(height, width) <= max_side:
+        return height, width
+    scale = max_side / max(height, width)
+    return max(2, round(height * scale)), max(2, round(width * scale))
 
 
 def dream_image(dreamer, image: np.ndarray, dream: DreamOptions, hooks: Hooks = NO_HOOKS) -> np.ndarray:
@@ -150,11 +156,10 @@ def dream_still(source, output, engine: EngineOptions, dream: DreamOptions, *, d
         ValueError: the output is the input, its folder does not exist or
             its format is unknown (before any work), or the input cannot be read.
     """
-    from inception_keras.images import check_output_path, save_image
+    from inception_keras.images import save_image
 
     source, output = Path(source), Path(output)
-    check_output(output, [source, engine.guide])
-    check_output_path(output)
+    check_still_output(source, output, engine.guide)
     image = load_photo(source, engine.max_side)
     dreamer = dreamer or build_engine(engine)
     result = dream_image(dreamer, image, dream, hooks)
@@ -356,6 +361,14 @@ def render_gallery(output, engine: EngineOptions, dream: DreamOptions, render_op
                    on_render=on_render, param=render_options.param, **resolved.engine_kwargs())
     recorded = settings.build("render", engine, resolved, renderer.engine.precision, render_options)
     return save_image(grid, output, metadata=settings.image_metadata(recorded))
+
+
+def check_still_output(source: Path, output: Path, guide=None) -> None:
+    """Checks a still job's paths before any work; raises `ValueError` saying what is wrong."""
+    from inception_keras.images import check_output_path
+
+    check_output(output, [source, guide])
+    check_output_path(output)
 
 
 def check_video_output(source: Path, output: Path, guide=None) -> None:

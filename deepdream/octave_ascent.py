@@ -124,13 +124,26 @@ class OctaveAscent:
             return True
         return hardware.default_device_tiles() if self.device_tiles is None else self.device_tiles
 
+    def step_tiles(self, height: int, width: int, on_device: bool) -> int:
+        """The gradients a step of an image of this size takes: 1 in one piece, else its tile count.
+
+        `on_device` says which loop runs it (`runs_on_device` of the dream's
+        full size): the device program is whole up to `whole_image_pixels`,
+        the host loop also needs a backend whose gradient takes any shape.
+        """
+        whole = self._is_whole_on_device(height, width) if on_device else self._is_whole(height, width)
+        if whole:
+            return 1
+        core = self.tile_size - 2 * TILE_MARGIN
+        return len(tiling.core_origins(height, core)) * len(tiling.core_origins(width, core))
+
     def octave_program(self, lapnorm: bool, shape: tuple[int, int]) -> Callable:
         """The device loop's program for images of `shape`: whole, or tiles on the device above the limit.
 
         `program(image, controls, step_size) -> (image, losses)`
         (`deepdream.ascent.octave_program`), built on first use.
         """
-        tiled = shape[0] * shape[1] > self.whole_image_pixels
+        tiled = not self._is_whole_on_device(*shape)
         if (tiled, lapnorm) not in self._programs:
             gradient, weights = self.traceable_gradient
             if tiled:
@@ -239,6 +252,9 @@ class OctaveAscent:
         parameters, losses = self.ascend(PixelImage(image), steps, step_size, transforms.jitter(jitter), normalize,
                                          rng)
         return parameters.image(), keras.ops.convert_to_numpy(losses)
+
+    def _is_whole_on_device(self, height: int, width: int) -> bool:
+        return height * width <= self.whole_image_pixels
 
     def _is_whole(self, height: int, width: int) -> bool:
         return self._whole_any_shape and height * width <= self.whole_image_pixels

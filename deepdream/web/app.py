@@ -50,7 +50,7 @@ from deepdream.options import (
     VideoOptions,
     ZoomOptions,
 )
-from deepdream.web import atlas_tab
+from deepdream.web import atlas_tab, estimates
 from deepdream.web.engines import DEFAULT_ENGINES_KEPT, EngineCache
 from deepdream.web.jobs import DeviceTurns, Job, Limits, Progress, layer_spec, prune_outputs
 from deepdream.web.shots import shot_rows, shot_table
@@ -482,6 +482,7 @@ def build_app(config: ServerConfig):
                             lapnorm = gr.Checkbox(DreamOptions.lapnorm, label="Laplacian normalisation",
                                                   elem_id="lapnorm")
                         dream_button = gr.Button("Dream", variant="primary", elem_id="dream")
+                        estimate = gr.Markdown("", elem_id="estimate")
                     with gr.Column(scale=2):
                         shown = gr.Image(label="Dream", interactive=False, format="png", elem_id="shown")
                         status = gr.Markdown("Upload a photo to start.", elem_id="status")
@@ -607,6 +608,7 @@ def build_app(config: ServerConfig):
         photo.clear(show_photo, photo, [shown, status], queue=False, api_visibility="private")
         dream_button.click(dream_photo, [photo, *controls], [shown, status, download, command], api_name="dream",
                           concurrency_id=DEVICE)
+        estimates.wire(dreams, photo, controls, estimate)
         render_button.click(render_channel, [r_layer, r_channel, *render_controls],
                             [r_image, r_status, r_download, r_command], api_name="render",
                             concurrency_id=DEVICE)
