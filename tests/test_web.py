@@ -159,7 +159,7 @@ def test_a_stopped_video_resumes_from_its_kept_frames(server, monkeypatch, tmp_p
         "frame_000000.png", "frame_000001.png"]
 
     *_, (status, video, download, command) = server.dreams.video(str(clip), MAX_FRAMES, 1, *controls)
-    assert status.startswith("Done: 4 frames.") and "Resuming after 2 finished frames." in status, status
+    assert status.startswith("Done: 4 frames.") and "Resuming with 2 of 4 frames finished." in status, status
     assert str(server.dreams.output_dir) not in status and not kept[0].exists()
     assert [(call["even_sides"], call["hooks"].on_progress is not None) for call in calls] == [(True, True)] * 2
     with av.open(download) as container:

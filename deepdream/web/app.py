@@ -362,7 +362,7 @@ class Dreams:
         return f"{state.done}/{state.total} {unit}{left}.{self.message(state)}"
 
     def message(self, state: Progress) -> str:
-        """The job's message as a sentence to append (" Resuming after 2 finished frames."), or ""."""
+        """The job's message as a sentence to append (" Resuming with 2 of 4 frames finished."), or ""."""
         if not state.message:
             return ""
         text = re.sub(rf" in {re.escape(str(self.output_dir))}\S*", "", state.message)
