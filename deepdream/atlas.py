@@ -104,6 +104,40 @@ def atlas_work(out, atlas: AtlasOptions) -> dict[str, list[list[int]]]:
     return work
 
 
+def plan_atlas(out, engine: EngineOptions, dream: DreamOptions, atlas: AtlasOptions, *, workers: int = 1,
+               timed: bool = True, cache_dir=None, startup_seconds: float = 0.0):
+    """The `deepdream.plan.Plan` of the channels a run still renders (`atlas_work`), layer by layer.
+
+    Each layer with channels to render is planned by `plan_render` (its
+    network, its batches, a calibration cached per layer); the times add up,
+    the peak is the largest (one layer's network at a time). On `workers`
+    Ray actors the channels split evenly: the time is the sum over
+    `workers`, each actor's start-up aside. Without `timed` only the deepest
+    such layer is planned: the memory guard needs its peak, not the time.
+
+    Args:
+        out: the atlas folder (the channels already there are not planned).
+        workers: actors the channels are spread over. Defaults to 1.
+        timed, cache_dir, startup_seconds: as in `deepdream.plan.plan_dream`.
+    """
+    from deepdream import plan as planning
+
+    render = RenderOptions(noise=f"{atlas.size}x{atlas.size}", param=atlas.param)
+    counts = {layer: sum(map(len, groups)) for layer, groups in atlas_work(out, atlas).items()}
+    layers = [layer for layer, count in counts.items() if count] or atlas.layer_names[-1:]
+    if not timed:
+        layers = layers[-1:]
+    plans = [planning.plan_render(engine.replace(layers=layer, channel=None), dream, render,
+                                  count=max(1, counts[layer]), batch=atlas.batch, timed=timed, cache_dir=cache_dir)
+             for layer in layers]
+    seconds = None
+    if timed:
+        rendering = sum(p.seconds for p in plans) if any(counts.values()) else 0.0  # nothing missing: no work
+        seconds = startup_seconds + rendering / workers
+    return dataclasses.replace(max(plans, key=lambda p: p.peak_memory_bytes), seconds=seconds,
+                               runs=sum(counts.values()))
+
+
 def render_settings(engine: EngineOptions, dream: DreamOptions, atlas: AtlasOptions, layer: str,
                     precision: str) -> dict:
     """The settings an atlas render of `layer` carries (channel left to `with_channel`): a render's, repeatable."""

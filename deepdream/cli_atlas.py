@@ -7,7 +7,6 @@ in batches, here or on Ray actors (`--ray local|auto --workers N`,
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from deepdream import cli_options
 from deepdream.options import RENDER_LAYER, AtlasOptions
@@ -36,7 +35,8 @@ def atlas_options(args) -> AtlasOptions:
 
 def run(args) -> int:
     """Renders the atlas's missing channels into `-o` (default `atlas`) and writes its page."""
-    from deepdream.atlas import render_atlas
+    from deepdream.atlas import check_atlas_output, plan_atlas, render_atlas
+    from deepdream.plan import process_age_seconds
 
     if len(args.inputs) > 1:
         raise ValueError(f"atlas takes no INPUT; drop {args.inputs[1]}.")
@@ -45,9 +45,16 @@ def run(args) -> int:
     atlas = atlas_options(args)
     engine = cli_options.engine_options(args)
     dream = cli_options.dream_options(args)
-    output = Path(args.output or DEFAULT_OUTPUT)
+    output = check_atlas_output(args.output or DEFAULT_OUTPUT, engine, dream, atlas)  # before any plan or model
+    on_ray = args.ray is not None
+    if args.plan or not (args.force or on_ray):  # on Ray the memory that matters is the workers'
+        status = cli_options.planned(args, lambda timed: plan_atlas(
+            output, engine, dream, atlas, workers=args.workers if on_ray else 1, timed=timed,
+            startup_seconds=process_age_seconds()))
+        if status is not None:
+            return status
     render_groups = None
-    if args.ray is not None:
+    if on_ray:
         from deepdream.atlas_ray import ray_render_groups
 
         render_groups = ray_render_groups(output, engine, dream, atlas, address=args.ray, workers=args.workers,

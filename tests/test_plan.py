@@ -105,3 +105,25 @@ def test_the_page_shows_the_estimate(photo, tmp_path):
                         text)
     assert photo_estimate(dreams, None, *controls) == ""
     assert "not available" in photo_estimate(dreams, str(photo), *controls[:5], 2, 0, *controls[7:])
+
+
+@pytest.mark.slow
+def test_an_atlas_plan_counts_only_the_missing_channels_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(plan, "process_age_seconds", lambda: 0.0)  # this test process's age is no start-up
+    out = tmp_path / "atlas"
+    flags = ["atlas", "--weights", "none", "--precision", "float32", "--layer", "mixed0", "--size", "75",
+             "--steps", "1", "--batch", "2", "-o", str(out), "--plan"]
+
+    def planned(*extra) -> str:
+        assert main([*flags, *extra]) == 0
+        return capsys.readouterr().out
+
+    shown = json.loads(planned("--channels", "0-63", "--format", "json"))
+    assert set(shown) == JSON_KEYS and shown["octaves"][-1] == [75, 75] and not out.exists()
+    on_ray = json.loads(planned("--channels", "0-63", "--format", "json", "--ray", "local", "--workers", "4"))
+    assert on_ray["seconds"] < shown["seconds"]  # planned only: no Ray started
+    assert "renders: 5" in planned("--channels", "0-4")
+    assert main([*flags[:-1], "--channels", "0-1", "--quiet"]) == 0  # renders two channels
+    capsys.readouterr()
+    assert "renders: 3" in planned("--channels", "0-4")
+    assert "renders: " not in planned("--channels", "0-1")  # nothing left to render
