@@ -317,7 +317,13 @@ def channel_text(channels) -> str:
 
 
 def _upgraded(settings: dict) -> dict:
-    """Settings of format 1 (0.1.0) in today's fields; others unchanged."""
+    """Settings of older versions in today's fields; today's unchanged.
+
+    Format 1 (0.1.0) named some fields otherwise. A video recorded before
+    shots (0.1.0, 0.2.0) carried its dream across cuts: `shots` off repeats it.
+    """
+    if settings.get("mode") == "video" and "shots" not in settings:
+        settings = {**settings, "shots": False}
     if "format" in settings:
         return settings
     settings = {**settings, "format": FORMAT}

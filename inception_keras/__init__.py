@@ -6,7 +6,7 @@ the backend's logging before Keras loads.
 
 import importlib
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _EXPORTS = {
     "InceptionV3": "inception_keras.inception_v3",

@@ -85,6 +85,9 @@ def test_settings_written_by_0_1_0_still_load(mode):
         assert (recorded.extra.frames, recorded.extra.zoom, recorded.extra.fps) == (2, 1.1, 24.0)
     else:
         assert recorded.extra.flow is False and recorded.extra.frame_steps == 2  # 0.1.0's no_flow: true
+        assert recorded.extra.shots is False  # before shots, the dream ran across cuts
+        today = settings.build("video", recorded.engine, recorded.dream, "float32", recorded.extra.replace(shots=True))
+        assert settings.options_of(today).extra.shots is True
     assert recorded.dream.original_colors is False
     assert settings.command_line(old).startswith("python -m deepdream photo.jpg --layer mixed3:1.0,mixed5:1.5")
 
