@@ -618,6 +618,7 @@ def build_app(config: ServerConfig):
         cells.select(chosen_cell, [r_layer], [layers, layer_weights, channel, tabs], queue=False,
                      api_visibility="private").then(dream_photo, [photo, *controls], [shown, status, download, command],
                                           api_visibility="private", concurrency_id=DEVICE)
+
         def list_clip_shots(path, frames):
             if not path:
                 return []
