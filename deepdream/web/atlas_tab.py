@@ -82,7 +82,7 @@ def build_panels(gr, atlas: str | None) -> AtlasPanels:
             layer = gr.Dropdown(choices, value=RENDER_LAYER, label="Layer", elem_id="top_layer", scale=2)
             button = gr.Button("Find its top channels", elem_id="top_button", scale=1)
         cells = gr.Gallery(label="Strongest first (mean activation): click one to dream it on the photo",
-                           columns=TOP_CHANNELS, height="auto", allow_preview=False, elem_id="top_cells")
+                           columns=TOP_CHANNELS, rows=1, height=190, allow_preview=False, elem_id="top_cells")
     return AtlasPanels(layer, button, cells)
 
 
